@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what building and testing redis-clone needs on Debian bookworm. Idempotent: every step first
+# checks whether its part is already there, so `make build` can call it each time at almost no cost.
+#
+#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh docker     also what `make docker-build` needs (podman, runc, mmdebstrap)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_PACKAGES=(g++ meson ninja-build pkg-config libfmt-dev libspdlog-dev catch2)
+TEST_PACKAGES=(redis-server redis-tools python3 python3-pip procps)
+DOCKER_PACKAGES=(podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs)
+
+want=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
+[ "${1:-}" = docker ] && want+=("${DOCKER_PACKAGES[@]}")
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  # redis-server's package would start a system-wide server on 6379; tests start their own.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python tools for the end-to-end tests (redis-py, pytest), pinned in tests/e2e/requirements.txt.
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import redis, pytest' 2>/dev/null; then
+  echo "install-deps: installing Python test tools"
+  "$PY" -m pip install -q --disable-pip-version-check -r tests/e2e/requirements.txt \
+    || "$PY" -m pip install -q --disable-pip-version-check --break-system-packages -r tests/e2e/requirements.txt
+fi
+
+# The Go test client's modules (go-redis v9), as go.sum pins them.
+if command -v go >/dev/null 2>&1 && [ -f scripts/test-client/go.mod ]; then
+  (cd scripts/test-client && go mod download)
+fi
