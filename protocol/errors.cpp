@@ -1,0 +1,31 @@
+#include "protocol/errors.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace rc::errors {
+
+std::string protocol_expected_dollar(char got) {
+  return fmt::format("ERR Protocol error: expected '$', got '{}'", got);
+}
+
+std::string wrong_arity(std::string_view command_fullname) {
+  return fmt::format("ERR wrong number of arguments for '{}' command", command_fullname);
+}
+
+std::string invalid_expire_time(std::string_view command) {
+  return fmt::format("ERR invalid expire time in '{}' command", command);
+}
+
+std::string unknown_subcommand(std::string_view subcommand, std::string_view container) {
+  std::string upper(container);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  // Redis prints the subcommand with "%.128s", which also stops at a NUL byte.
+  const std::string_view shown = subcommand.substr(0, std::min(subcommand.find('\0'), size_t{128}));
+  return fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", shown, upper);
+}
+
+}  // namespace rc::errors

@@ -1,0 +1,37 @@
+#pragma once
+// Every error text a client can receive, word for word as Redis 7.0 sends it (server.c's shared objects and
+// the handlers' addReplyError calls). Each text carries its error code; ReplyWriter::error sends it as is.
+#include <string>
+#include <string_view>
+
+namespace rc::errors {
+
+inline constexpr std::string_view kSyntax = "ERR syntax error";
+inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kNotFloat = "ERR value is not a valid float";
+inline constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kWrongType =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view kNoSuchKey = "ERR no such key";
+inline constexpr std::string_view kSameObject = "ERR source and destination objects are the same";
+inline constexpr std::string_view kDbIndexOutOfRange = "ERR DB index is out of range";
+inline constexpr std::string_view kInvalidDbIndex = "ERR invalid DB index";
+inline constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
+inline constexpr std::string_view kNoProto = "NOPROTO unsupported protocol version";
+inline constexpr std::string_view kStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr std::string_view kBusyKey = "BUSYKEY Target key name already exists.";
+
+// Protocol errors: replied, then the connection is closed.
+inline constexpr std::string_view kProtoInlineTooBig = "ERR Protocol error: too big inline request";
+inline constexpr std::string_view kProtoUnbalancedQuotes = "ERR Protocol error: unbalanced quotes in request";
+inline constexpr std::string_view kProtoMultibulkCountTooBig = "ERR Protocol error: too big mbulk count string";
+inline constexpr std::string_view kProtoInvalidMultibulkLength = "ERR Protocol error: invalid multibulk length";
+inline constexpr std::string_view kProtoBulkCountTooBig = "ERR Protocol error: too big bulk count string";
+inline constexpr std::string_view kProtoInvalidBulkLength = "ERR Protocol error: invalid bulk length";
+std::string protocol_expected_dollar(char got);  // ERR Protocol error: expected '$', got 'x'
+
+std::string wrong_arity(std::string_view command_fullname);       // ...for 'get' command
+std::string invalid_expire_time(std::string_view command);         // ...in 'set' command
+std::string unknown_subcommand(std::string_view subcommand, std::string_view container);
+
+}  // namespace rc::errors

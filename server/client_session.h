@@ -1,0 +1,38 @@
+#pragma once
+// What the server knows about one connected client. The connection's own thread changes most of it; the
+// fields that other clients read (CLIENT LIST, INFO) are atomics or guarded by `mutex`.
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace rc {
+
+struct ClientSession {
+  ClientSession(uint64_t id_, int fd_, std::string peer_, std::string local_, int64_t created_ms_)
+      : id(id_), fd(fd_), peer(std::move(peer_)), local(std::move(local_)), created_ms(created_ms_) {}
+
+  const uint64_t id;
+  const int fd;
+  const std::string peer;   // "ip:port" of the client
+  const std::string local;  // "ip:port" it connected to
+  const int64_t created_ms;
+
+  // Owned by the connection thread.
+  int protocol = 2;                // 2 or 3, set by HELLO
+  bool close_after_reply = false;  // QUIT, protocol errors
+  bool authenticated = true;
+
+  std::atomic<int> db{0};
+  std::atomic<int64_t> last_interaction_ms{0};
+  std::atomic<uint64_t> commands_processed{0};
+
+  // Read by other clients' threads.
+  mutable std::mutex mutex;
+  std::string name;
+  std::string lib_name;
+  std::string lib_version;
+  std::string last_command = "NULL";
+};
+
+}  // namespace rc

@@ -1,0 +1,200 @@
+// Connection commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT and CLIENT.
+#include <fmt/format.h>
+
+#include "protocol/errors.h"
+#include "server/command_context.h"
+#include "server/command_table.h"
+#include "server/commands/arguments.h"
+#include "server/commands/registry.h"
+#include "server/server.h"
+#include "store/clock.h"
+
+#include "build_info.h"
+
+namespace rc {
+namespace {
+
+constexpr std::string_view kWrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
+
+void handle_ping(CommandContext& ctx) {
+  if (ctx.argc() > 2) return ctx.out.error(errors::wrong_arity("ping"));
+  if (ctx.argc() == 2) return ctx.out.bulk(ctx.arg(1));
+  ctx.out.simple("PONG");
+}
+
+void handle_echo(CommandContext& ctx) { ctx.out.bulk(ctx.arg(1)); }
+
+// Without a configured password the default user accepts any password ("nopass"), as in Redis.
+bool authenticate(std::string_view user, std::string_view /*password*/) { return user == "default"; }
+
+void handle_auth(CommandContext& ctx) {
+  if (ctx.argc() > 3) return ctx.out.error(errors::kSyntax);
+  if (ctx.argc() == 2) {
+    return ctx.out.error(
+        "ERR AUTH <password> called without any password configured for the default user. "
+        "Are you sure your configuration is correct?");
+  }
+  if (!authenticate(ctx.arg(1), ctx.arg(2))) return ctx.out.error(kWrongPass);
+  ctx.client.authenticated = true;
+  ctx.out.ok();
+}
+
+// Client names may not contain spaces or special characters: CLIENT LIST must stay splittable by spaces.
+bool valid_client_name(std::string_view name) {
+  for (const char c : name) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
+}
+
+bool set_client_name_or_reply(CommandContext& ctx, std::string_view name) {
+  if (!valid_client_name(name)) {
+    ctx.out.error("ERR Client names cannot contain spaces, newlines or special characters.");
+    return false;
+  }
+  std::lock_guard lock(ctx.client.mutex);
+  ctx.client.name = std::string(name);
+  return true;
+}
+
+void handle_hello(CommandContext& ctx) {
+  int64_t version = 0;
+  size_t next = 1;
+  if (ctx.argc() >= 2) {
+    const auto parsed = parse_int64(ctx.arg(next++));
+    if (!parsed) return ctx.out.error("ERR Protocol version is not an integer or out of range");
+    if (*parsed < 2 || *parsed > 3) return ctx.out.error(errors::kNoProto);
+    version = *parsed;
+  }
+  for (size_t j = next; j < ctx.argc(); ++j) {
+    const size_t more = ctx.argc() - 1 - j;
+    if (is_word(ctx.arg(j), "auth") && more >= 2) {
+      if (!authenticate(ctx.arg(j + 1), ctx.arg(j + 2))) return ctx.out.error(kWrongPass);
+      ctx.client.authenticated = true;
+      j += 2;
+    } else if (is_word(ctx.arg(j), "setname") && more >= 1) {
+      if (!set_client_name_or_reply(ctx, ctx.arg(j + 1))) return;
+      ++j;
+    } else {
+      const std::string_view option = ctx.arg(j);
+      return ctx.out.error(fmt::format("ERR Syntax error in HELLO option '{}'", option.substr(0, option.find('\0'))));
+    }
+  }
+  if (version != 0) ctx.out.set_protocol(static_cast<int>(version));
+  ctx.out.map(7);
+  ctx.out.bulk("server");
+  ctx.out.bulk("redis");
+  ctx.out.bulk("version");
+  ctx.out.bulk(REDIS_COMPAT_VERSION);
+  ctx.out.bulk("proto");
+  ctx.out.integer(ctx.out.protocol());
+  ctx.out.bulk("id");
+  ctx.out.integer(static_cast<int64_t>(ctx.client.id));
+  ctx.out.bulk("mode");
+  ctx.out.bulk("standalone");
+  ctx.out.bulk("role");
+  ctx.out.bulk("master");
+  ctx.out.bulk("modules");
+  ctx.out.array(0);
+}
+
+void handle_select(CommandContext& ctx) {
+  const auto index = parse_int64(ctx.arg(1));
+  if (!index || *index < INT32_MIN || *index > INT32_MAX) return ctx.out.error(errors::kNotInteger);
+  if (*index < 0 || *index >= ctx.server.keyspace().database_count()) {
+    return ctx.out.error(errors::kDbIndexOutOfRange);
+  }
+  ctx.client.db.store(static_cast<int>(*index));
+  ctx.out.ok();
+}
+
+void handle_quit(CommandContext& ctx) {
+  ctx.client.close_after_reply = true;
+  ctx.out.ok();
+}
+
+// ---- CLIENT ----
+
+void handle_client_id(CommandContext& ctx) { ctx.out.integer(static_cast<int64_t>(ctx.client.id)); }
+
+void handle_client_setname(CommandContext& ctx) {
+  if (set_client_name_or_reply(ctx, ctx.arg(2))) ctx.out.ok();
+}
+
+void handle_client_getname(CommandContext& ctx) {
+  std::string name;
+  {
+    std::lock_guard lock(ctx.client.mutex);
+    name = ctx.client.name;
+  }
+  if (name.empty()) return ctx.out.null();
+  ctx.out.bulk(name);
+}
+
+// CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; clients such as go-redis v9 send it on connect).
+void handle_client_setinfo(CommandContext& ctx) {
+  const std::string_view attribute = ctx.arg(2);
+  const std::string_view value = ctx.arg(3);
+  const bool lib_name = is_word(attribute, "lib-name");
+  if (!lib_name && !is_word(attribute, "lib-ver")) {
+    return ctx.out.error(fmt::format("ERR Unrecognized option '{}'", attribute.substr(0, attribute.find('\0'))));
+  }
+  if (!valid_client_name(value)) {
+    return ctx.out.error(fmt::format("ERR {} cannot contain spaces, newlines or special characters.",
+                                     lib_name ? "lib-name" : "lib-ver"));
+  }
+  std::lock_guard lock(ctx.client.mutex);
+  (lib_name ? ctx.client.lib_name : ctx.client.lib_version) = std::string(value);
+  ctx.out.ok();
+}
+
+// One line of CLIENT LIST / CLIENT INFO, with Redis 7's field names.
+std::string describe_client(const ClientSession& client, int64_t now_ms) {
+  std::lock_guard lock(client.mutex);
+  return fmt::format(
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 "
+      "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "
+      "cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+      client.id, client.peer, client.local, client.fd, client.name, (now_ms - client.created_ms) / 1000,
+      (now_ms - client.last_interaction_ms.load()) / 1000, client.db.load(), client.last_command,
+      client.protocol, client.lib_name, client.lib_version);
+}
+
+void handle_client_list(CommandContext& ctx) {
+  std::string text;
+  const int64_t now = unix_time_ms();
+  ctx.server.clients().for_each([&](const ClientSession& client) { text += describe_client(client, now); });
+  ctx.out.verbatim(text);
+}
+
+void handle_client_info(CommandContext& ctx) { ctx.out.verbatim(describe_client(ctx.client, unix_time_ms())); }
+
+}  // namespace
+
+void register_connection(CommandTable& table) {
+  constexpr uint32_t kConn = kNoScript | kLoading | kStale | kFast;
+  table.add({"ping", -1, kFast, 0, 0, 0, handle_ping, "connection", "1.0.0", "Returns the server's liveliness response."});
+  table.add({"echo", 2, kFast, 0, 0, 0, handle_echo, "connection", "1.0.0", "Returns the given string."});
+  table.add({"hello", -1, kConn | kNoAuth | kAllowBusy, 0, 0, 0, handle_hello, "connection", "6.0.0",
+             "Handshakes with the Redis server."});
+  table.add({"auth", -2, kConn | kNoAuth | kAllowBusy, 0, 0, 0, handle_auth, "connection", "1.0.0",
+             "Authenticates the connection."});
+  table.add({"select", 2, kLoading | kStale | kFast, 0, 0, 0, handle_select, "connection", "1.0.0",
+             "Changes the selected database."});
+  table.add({"quit", -1, kNoAuth | kAllowBusy | kFast | kLoading | kStale | kNoScript, 0, 0, 0, handle_quit,
+             "connection", "1.0.0", "Closes the connection."});
+  table.add({"client", -2, 0, 0, 0, 0, nullptr, "connection", "2.4.0", "A container for client connection commands.",
+             {
+                 {"id", 2, kConn, 0, 0, 0, handle_client_id, "connection", "5.0.0", "Returns the unique client ID of the connection."},
+                 {"setname", 3, kConn, 0, 0, 0, handle_client_setname, "connection", "2.6.9", "Sets the connection name."},
+                 {"getname", 2, kConn, 0, 0, 0, handle_client_getname, "connection", "2.6.9", "Returns the name of the connection."},
+                 {"setinfo", 4, kConn, 0, 0, 0, handle_client_setinfo, "connection", "7.2.0",
+                  "Sets information specific to the client or connection."},
+                 {"list", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, handle_client_list, "connection", "2.4.0",
+                  "Lists open connections."},
+                 {"info", 2, kConn, 0, 0, 0, handle_client_info, "connection", "6.2.0",
+                  "Returns information about the connection."},
+             }});
+}
+
+}  // namespace rc

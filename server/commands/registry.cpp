@@ -1,0 +1,17 @@
+#include "server/commands/registry.h"
+
+namespace rc {
+
+CommandTable build_command_table() {
+  CommandTable table;
+  register_strings(table);
+  register_keys(table);
+  register_connection(table);
+  register_server_admin(table);
+  register_info(table);
+  register_config(table);
+  register_command_docs(table);
+  return table;
+}
+
+}  // namespace rc

@@ -1,0 +1,89 @@
+#include "server/connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+#include "protocol/reply_writer.h"
+#include "server/server.h"
+#include "store/clock.h"
+
+namespace rc {
+namespace {
+
+// Replies are sent once no complete command is left in the input, or earlier once this much is pending,
+// so a client pipelining reads of large values without reading replies cannot make us buffer without bound.
+constexpr size_t kOutputFlushThreshold = 64 * 1024;
+// Buffers above this are released after use instead of being kept for the next command.
+constexpr size_t kKeepBufferCapacity = 256 * 1024;
+
+}  // namespace
+
+Connection::Connection(Server& server, std::shared_ptr<ClientSession> session)
+    : server_(server), session_(std::move(session)) {}
+
+void Connection::run() {
+  while (receive()) {
+    if (!process_input()) break;
+    if (!flush()) break;
+    if (session_->close_after_reply) break;
+    input_.shrink_if_idle(kKeepBufferCapacity);
+    if (output_.capacity() > kKeepBufferCapacity) std::string().swap(output_);
+  }
+}
+
+bool Connection::receive() {
+  char* space = input_.prepare_receive(decoder_.bytes_needed());
+  for (;;) {
+    const ssize_t received = ::recv(session_->fd, space, input_.free_space(), 0);
+    if (received > 0) {
+      input_.commit(static_cast<size_t>(received));
+      session_->last_interaction_ms.store(unix_time_ms(), std::memory_order_relaxed);
+      return true;
+    }
+    if (received == 0) return false;
+    if (errno == EINTR) continue;
+    return false;
+  }
+}
+
+bool Connection::process_input() {
+  for (;;) {
+    const DecodeStatus status = decoder_.decode(input_.unconsumed());
+    if (status == DecodeStatus::NeedMore) return true;
+    if (status == DecodeStatus::Error) {
+      // Redis replies with the protocol error, then closes the connection.
+      ReplyWriter(output_, session_->protocol).error(decoder_.error());
+      session_->close_after_reply = true;
+      spdlog::debug("client {} ({}): {}", session_->id, session_->peer, decoder_.error());
+      return true;
+    }
+    if (!decoder_.args().empty()) {
+      execute_command(server_, *session_, output_, decoder_.args());
+    }
+    input_.consume(decoder_.consumed());
+    if (session_->close_after_reply) return true;
+    if (output_.size() >= kOutputFlushThreshold && !flush()) return false;
+  }
+}
+
+bool Connection::flush() {
+  size_t sent = 0;
+  while (sent < output_.size()) {
+    const ssize_t n = ::send(session_->fd, output_.data() + sent, output_.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  output_.clear();
+  return true;
+}
+
+}  // namespace rc

@@ -1,0 +1,37 @@
+#pragma once
+// One client's connection, served by its own thread: blocking recv into the input buffer, decode and run
+// every complete command, then one send for all their replies.
+#include <memory>
+#include <string>
+
+#include "protocol/request_decoder.h"
+#include "server/client_session.h"
+#include "server/input_buffer.h"
+
+namespace rc {
+
+class Server;
+
+class Connection {
+ public:
+  Connection(Server& server, std::shared_ptr<ClientSession> session);
+  // Serves the client until it disconnects, sends QUIT, breaks the protocol or the server stops.
+  void run();
+
+ private:
+  bool receive();
+  bool process_input();
+  bool flush();
+
+  Server& server_;
+  std::shared_ptr<ClientSession> session_;
+  InputBuffer input_;
+  RequestDecoder decoder_;
+  std::string output_;
+};
+
+// Executes one command (argv non-empty) and appends its reply to `out`.
+void execute_command(Server& server, ClientSession& client, std::string& out,
+                     const std::vector<std::string_view>& argv);
+
+}  // namespace rc

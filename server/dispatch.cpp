@@ -1,0 +1,60 @@
+// Command dispatch, in the order Redis's processCommand checks: the command exists, the subcommand exists,
+// the arity fits; only then does the handler run.
+#include <fmt/format.h>
+
+#include "protocol/errors.h"
+#include "protocol/reply_writer.h"
+#include "server/command_context.h"
+#include "server/command_table.h"
+#include "server/connection.h"
+#include "server/server.h"
+
+namespace rc {
+namespace {
+
+// "unknown command 'foo', with args beginning with: 'a' 'b' " as Redis builds it: each argument quoted,
+// the list cut once it reaches 128 characters, and every piece read as a C string (a NUL ends it).
+std::string unknown_command_error(const std::vector<std::string_view>& argv) {
+  auto c_string = [](std::string_view text, size_t limit) {
+    const size_t nul = text.find('\0');
+    return text.substr(0, std::min(nul, limit));
+  };
+  std::string args;
+  for (size_t i = 1; i < argv.size() && args.size() < 128; ++i) {
+    args += fmt::format("'{}' ", c_string(argv[i], 128 - args.size()));
+  }
+  return fmt::format("ERR unknown command '{}', with args beginning with: {}", c_string(argv[0], 128), args);
+}
+
+bool arity_ok(int arity, size_t argc) {
+  return arity > 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
+}
+
+}  // namespace
+
+Database& CommandContext::db() const { return server.keyspace().db(client.db.load(std::memory_order_relaxed)); }
+
+void execute_command(Server& server, ClientSession& client, std::string& out,
+                     const std::vector<std::string_view>& argv) {
+  ReplyWriter writer(out, client.protocol);
+  client.commands_processed.fetch_add(1, std::memory_order_relaxed);
+  const CommandSpec* command = server.commands().find(argv[0]);
+  if (command == nullptr) return writer.error(unknown_command_error(argv));
+  const CommandSpec* container = nullptr;
+  if (!command->subcommands.empty() && argv.size() >= 2) {
+    const CommandSpec* sub = CommandTable::find_subcommand(*command, argv[1]);
+    if (sub == nullptr) return writer.error(errors::unknown_subcommand(argv[1], command->name));
+    container = command;
+    command = sub;
+  }
+  if (!arity_ok(command->arity, argv.size())) {
+    return writer.error(errors::wrong_arity(command_fullname(*command, container)));
+  }
+  if (!client.authenticated && !(command->flags & kNoAuth)) return writer.error(errors::kNoAuth);
+  CommandContext context{server, client, writer, argv};
+  command->handler(context);
+  // HELLO may have switched the protocol for the replies that follow.
+  client.protocol = writer.protocol();
+}
+
+}  // namespace rc

@@ -1,0 +1,93 @@
+// redis-clone: a Redis-compatible server with one thread per client.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "build_info.h"
+#include "server/options.h"
+#include "server/server.h"
+
+namespace {
+
+// Each client's thread needs little stack: handlers keep large data on the heap. A small default keeps
+// thousands of idle connections cheap (the kernel maps stack pages only when touched anyway).
+constexpr size_t kThreadStackBytes = 256 * 1024;
+
+void configure_logging(const std::string& level) {
+  // Redis's levels: debug < verbose < notice < warning.
+  if (level == "debug") {
+    spdlog::set_level(spdlog::level::trace);
+  } else if (level == "verbose") {
+    spdlog::set_level(spdlog::level::debug);
+  } else if (level == "warning") {
+    spdlog::set_level(spdlog::level::warn);
+  } else {
+    spdlog::set_level(spdlog::level::info);
+  }
+  spdlog::set_pattern(fmt::format("{}:M %d %b %Y %H:%M:%S.%e %^%L%$ %v", ::getpid()));
+}
+
+void set_default_thread_stack() {
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setstacksize(&attributes, kThreadStackBytes);
+  pthread_setattr_default_np(&attributes);
+  pthread_attr_destroy(&attributes);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const rc::ParseOutcome parsed = rc::parse_options(std::vector<std::string>(argv + 1, argv + argc));
+  switch (parsed.kind) {
+    case rc::ParseOutcome::Kind::Help:
+      std::fputs(rc::usage_text().c_str(), stdout);
+      return 0;
+    case rc::ParseOutcome::Kind::Version:
+      std::printf("redis-clone %s (Redis %s compatible)\n", REDIS_CLONE_VERSION, REDIS_COMPAT_VERSION);
+      return 0;
+    case rc::ParseOutcome::Kind::Error:
+      std::fprintf(stderr, "redis-clone: %s\n", parsed.error.c_str());
+      return 2;
+    case rc::ParseOutcome::Kind::Run:
+      break;
+  }
+  configure_logging(parsed.options.loglevel);
+  set_default_thread_stack();
+
+  // Every thread inherits this mask: SIGINT and SIGTERM are taken by sigwait below, in the main thread
+  // only, so shutdown runs as ordinary code rather than inside a signal handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  spdlog::info("redis-clone {} (Redis {} compatible), pid={}, just started", REDIS_CLONE_VERSION,
+               REDIS_COMPAT_VERSION, ::getpid());
+  rc::Server server(parsed.options);
+  if (const auto error = server.listen()) {
+    spdlog::warn("Warning: {}", *error);
+    spdlog::error("Failed listening on {} (TCP), aborting.", parsed.options.listen_text);
+    return 1;
+  }
+  server.start();
+  spdlog::info("Server listening on {} (port {})", parsed.options.listen_text, server.port());
+  spdlog::info("Ready to accept connections");
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  spdlog::info("Received {}, scheduling shutdown...", received == SIGINT ? "SIGINT" : "SIGTERM");
+  spdlog::info("User requested shutdown...");
+  server.stop();
+  spdlog::info("redis-clone is now ready to exit, bye bye...");
+  return 0;
+}

@@ -1,0 +1,67 @@
+#include "store/active_expiry.h"
+
+#include <chrono>
+
+#include "store/clock.h"
+
+namespace rc {
+namespace {
+
+constexpr auto kPeriod = std::chrono::milliseconds(100);
+// Up to 25% of one core, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC.
+constexpr auto kBudget = std::chrono::milliseconds(25);
+// Buckets examined per lock hold: a few dozen entries, a few microseconds.
+constexpr size_t kBucketsPerSlice = 32;
+
+}  // namespace
+
+ActiveExpiry::ActiveExpiry(Keyspace& keyspace) : keyspace_(keyspace), thread_([this] { loop(); }) {}
+
+ActiveExpiry::~ActiveExpiry() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+size_t ActiveExpiry::run_once() {
+  const auto deadline = std::chrono::steady_clock::now() + kBudget;
+  const size_t databases = static_cast<size_t>(keyspace_.database_count());
+  const size_t total_shards = databases * Database::kShardCount;
+  size_t reclaimed = 0;
+  size_t examined_in_round = 0;
+  size_t expired_in_round = 0;
+  // Visit shards round robin, resuming where the last run stopped. A full round over every shard ends the
+  // run unless more than a tenth of what it examined had expired (then another round is worth it).
+  for (size_t visited = 0; std::chrono::steady_clock::now() < deadline; ++visited) {
+    if (visited > 0 && visited % total_shards == 0) {
+      if (expired_in_round * 10 <= examined_in_round) break;
+      examined_in_round = expired_in_round = 0;
+    }
+    Database& db = keyspace_.db(static_cast<int>(next_db_));
+    Garbage garbage;
+    size_t expired = 0;
+    examined_in_round += db.expire_slice(next_shard_, kBucketsPerSlice, unix_time_ms(), garbage, expired);
+    expired_in_round += expired;
+    reclaimed += expired;
+    if (++next_shard_ == Database::kShardCount) {
+      next_shard_ = 0;
+      next_db_ = (next_db_ + 1) % databases;
+    }
+  }
+  return reclaimed;
+}
+
+void ActiveExpiry::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    run_once();
+    lock.lock();
+    wake_.wait_for(lock, kPeriod, [this] { return stopping_; });
+  }
+}
+
+}  // namespace rc

@@ -1,0 +1,169 @@
+#pragma once
+// One of the numbered databases (SELECT 0..15): its keys spread over a fixed, power-of-two number of
+// shards, each a hash table under its own std::shared_mutex. Readers of a key share its shard's lock,
+// writers take it alone, and nothing on the path of a single-key command touches a global lock.
+// Multi-key commands lock their shards through ShardLocks, always in (database, shard) order.
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <shared_mutex>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "store/clock.h"
+#include "store/entry.h"
+#include "store/garbage.h"
+#include "store/hash_table.h"
+
+namespace rc {
+
+struct alignas(64) Shard {
+  mutable std::shared_mutex mutex;
+  HashTable table;
+  // Entries with a TTL (INFO keyspace "expires"). Changed only under the exclusive lock; atomic so that
+  // the expiry pass can skip shards without any TTL without locking them.
+  std::atomic<size_t> expiring{0};
+  uint64_t expiry_cursor = 0;   // where the active expiry pass resumes in this shard
+};
+
+// The place of one key inside a shard whose lock the caller holds exclusively. An expired entry is
+// removed on construction, so get() only ever sees live keys.
+class KeySlot {
+ public:
+  KeySlot(Shard& shard, std::string_view key, uint64_t hash, int64_t now_ms, Garbage& garbage);
+
+  Entry* get() const { return link_ ? *link_ : nullptr; }
+  std::string_view key() const { return key_; }
+  int64_t now_ms() const { return now_ms_; }
+
+  // Creates or replaces the key's entry with a string value.
+  Entry* set(std::string_view value, int64_t expire_at_ms);
+  // Replaces the entry with one whose value has `length` bytes (the old bytes kept up to that length)
+  // and returns it for the caller to fill; the expiry and encoding flags stay.
+  Entry* resize_value(size_t length);
+  // Sets or clears (Entry::kNoExpiry) the existing entry's expiry.
+  void set_expiry(int64_t expire_at_ms);
+  // Removes the key, if present; returns whether it was.
+  bool erase();
+  // Takes the entry out without freeing it (for moving it to another slot).
+  EntryPtr take();
+  // Inserts an entry taken elsewhere (the key must be absent here and equal to key()).
+  void adopt(EntryPtr entry);
+
+ private:
+  void install(Entry* fresh);
+  Shard& shard_;
+  std::string_view key_;
+  uint64_t hash_;
+  int64_t now_ms_;
+  Garbage& garbage_;
+  Entry** link_;
+};
+
+class Database {
+ public:
+  static constexpr unsigned kShardBits = 8;
+  static constexpr size_t kShardCount = size_t{1} << kShardBits;
+
+  explicit Database(int index) : index_(index) {}
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  int index() const { return index_; }
+  static size_t shard_index(uint64_t hash) { return static_cast<size_t>(hash >> (64 - kShardBits)); }
+  Shard& shard(size_t index) { return shards_[index]; }
+  const Shard& shard(size_t index) const { return shards_[index]; }
+
+  // Calls fn(const Entry*) under the key's shard lock in shared mode; nullptr when the key is absent or
+  // expired. An expired key found here is deleted right after (Redis deletes on access too).
+  template <typename Fn>
+  auto read(std::string_view key, Fn&& fn) const -> std::invoke_result_t<Fn, const Entry*>;
+
+  // Calls fn(KeySlot&) under the key's shard lock in exclusive mode; anything removed is freed after
+  // the lock is released.
+  template <typename Fn>
+  auto write(std::string_view key, Fn&& fn) -> std::invoke_result_t<Fn, KeySlot&>;
+
+  // Keys present, including expired ones not yet reclaimed (as Redis's DBSIZE). Not a snapshot: each
+  // shard is counted under its own lock in turn.
+  size_t size() const;
+  size_t expiring() const;
+
+  // SCAN over the whole database: visits the bucket(s) named by the cursor, in one shard, under its shared
+  // lock, calling visit(const Entry*) for live entries; returns the next cursor, 0 when done. The cursor
+  // holds the shard index in its low bits and the shard table's reverse-binary cursor above them.
+  template <typename Visit>
+  uint64_t scan_step(uint64_t cursor, int64_t now_ms, Visit&& visit) const;
+
+  // Removes every key; the caller frees the returned garbage (after the locks are gone). The caller must
+  // hold every shard's lock exclusively (see ShardLocks::all).
+  void clear_locked(Garbage& garbage);
+
+  // Exchanges the contents of two databases; the caller holds every shard lock of both.
+  void swap_contents_locked(Database& other);
+
+  // Removes up to a slice of expired entries from one shard (active expiry); returns entries examined.
+  size_t expire_slice(size_t shard_index, size_t buckets, int64_t now_ms, Garbage& garbage, size_t& expired);
+
+ private:
+  void delete_if_expired(std::string_view key) const;
+  int index_;
+  std::array<Shard, kShardCount> shards_;
+};
+
+// ---- templates ----
+
+template <typename Fn>
+auto Database::read(std::string_view key, Fn&& fn) const -> std::invoke_result_t<Fn, const Entry*> {
+  const uint64_t hash = hash_key(key);
+  const Shard& s = shards_[shard_index(hash)];
+  bool found_expired = false;
+  auto run = [&]() -> decltype(auto) {
+    std::shared_lock lock(s.mutex);
+    const Entry* entry = s.table.find(key, hash);
+    if (entry != nullptr && entry->expired(unix_time_ms())) {
+      found_expired = true;
+      entry = nullptr;
+    }
+    return fn(entry);
+  };
+  if constexpr (std::is_void_v<std::invoke_result_t<Fn, const Entry*>>) {
+    run();
+    if (found_expired) delete_if_expired(key);
+  } else {
+    auto result = run();
+    if (found_expired) delete_if_expired(key);
+    return result;
+  }
+}
+
+template <typename Fn>
+auto Database::write(std::string_view key, Fn&& fn) -> std::invoke_result_t<Fn, KeySlot&> {
+  const uint64_t hash = hash_key(key);
+  Shard& s = shards_[shard_index(hash)];
+  Garbage garbage;  // declared before the lock: destroyed (freed) after it is released
+  std::unique_lock lock(s.mutex);
+  KeySlot slot(s, key, hash, unix_time_ms(), garbage);
+  return fn(slot);
+}
+
+template <typename Visit>
+uint64_t Database::scan_step(uint64_t cursor, int64_t now_ms, Visit&& visit) const {
+  size_t shard = cursor & (kShardCount - 1);
+  uint64_t inner = cursor >> kShardBits;
+  {
+    const Shard& s = shards_[shard];
+    std::shared_lock lock(s.mutex);
+    inner = s.table.scan(inner, [&](const Entry* entry) {
+      if (!entry->expired(now_ms)) visit(entry);
+    });
+  }
+  if (inner != 0) return (inner << kShardBits) | shard;
+  ++shard;
+  return shard == kShardCount ? 0 : shard;
+}
+
+}  // namespace rc

@@ -1,0 +1,137 @@
+#include "store/entry.h"
+
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace rc {
+namespace {
+
+// The payload starts right after the flags byte; the expiry is read and written with memcpy since it is
+// not aligned.
+constexpr size_t kPayloadOffset = sizeof(Entry*) + 1;
+
+size_t varint_size(uint64_t value) {
+  size_t size = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    ++size;
+  }
+  return size;
+}
+
+char* write_varint(char* out, uint64_t value) {
+  while (value >= 0x80) {
+    *out++ = static_cast<char>((value & 0x7f) | 0x80);
+    value >>= 7;
+  }
+  *out++ = static_cast<char>(value);
+  return out;
+}
+
+const char* read_varint(const char* in, uint64_t& value) {
+  value = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto byte = static_cast<uint8_t>(*in++);
+    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return in;
+  }
+}
+
+struct Layout {
+  const char* key;
+  size_t key_length;
+  const char* value;
+  size_t value_length;
+};
+
+Layout read_layout(const char* payload, bool has_expiry) {
+  const char* cursor = payload + (has_expiry ? sizeof(int64_t) : 0);
+  uint64_t key_length = 0;
+  uint64_t value_length = 0;
+  cursor = read_varint(cursor, key_length);
+  cursor = read_varint(cursor, value_length);
+  return {cursor, key_length, cursor + key_length, value_length};
+}
+
+}  // namespace
+
+// Allocates an entry with the key copied and `value_length` value bytes left for the caller to fill;
+// `capacity` >= value_length reserves room for in-place growth.
+Entry* Entry::allocate(std::string_view key, size_t value_length, int64_t expire_at_ms, size_t capacity) {
+  const bool has_expiry = expire_at_ms != kNoExpiry;
+  if (capacity < value_length) capacity = value_length;
+  const size_t bytes = kPayloadOffset + (has_expiry ? sizeof(int64_t) : 0) + varint_size(key.size()) +
+                       varint_size(value_length) + key.size() + capacity;
+  void* memory = std::malloc(bytes);
+  if (memory == nullptr) throw std::bad_alloc();
+  auto* entry = new (memory) Entry();
+  entry->flags_ = has_expiry ? kHasExpiry : 0;
+  char* cursor = entry->payload();
+  if (has_expiry) {
+    std::memcpy(cursor, &expire_at_ms, sizeof expire_at_ms);
+    cursor += sizeof expire_at_ms;
+  }
+  cursor = write_varint(cursor, key.size());
+  cursor = write_varint(cursor, value_length);
+  if (!key.empty()) std::memcpy(cursor, key.data(), key.size());
+  return entry;
+}
+
+Entry* Entry::create(std::string_view key, std::string_view value, int64_t expire_at_ms,
+                     size_t value_capacity) {
+  Entry* entry = allocate(key, value.size(), expire_at_ms, value_capacity);
+  if (!value.empty()) std::memcpy(entry->value_data(), value.data(), value.size());
+  return entry;
+}
+
+void Entry::destroy(Entry* entry) noexcept {
+  if (entry == nullptr) return;
+  entry->~Entry();
+  std::free(entry);
+}
+
+Entry* Entry::resized(const Entry& source, size_t value_length, int64_t expire_at_ms) {
+  const std::string_view old_value = source.value();
+  Entry* copy = allocate(source.key(), value_length, expire_at_ms, value_length);
+  const size_t kept = old_value.size() < value_length ? old_value.size() : value_length;
+  if (kept) std::memcpy(copy->value_data(), old_value.data(), kept);
+  copy->flags_ = static_cast<uint8_t>((source.flags_ & ~kHasExpiry) | (copy->flags_ & kHasExpiry));
+  return copy;
+}
+
+const char* Entry::payload() const { return reinterpret_cast<const char*>(this) + kPayloadOffset; }
+char* Entry::payload() { return reinterpret_cast<char*>(this) + kPayloadOffset; }
+
+std::string_view Entry::key() const {
+  const Layout layout = read_layout(payload(), has_expiry());
+  return {layout.key, layout.key_length};
+}
+
+std::string_view Entry::value() const {
+  const Layout layout = read_layout(payload(), has_expiry());
+  return {layout.value, layout.value_length};
+}
+
+char* Entry::value_data() { return const_cast<char*>(read_layout(payload(), has_expiry()).value); }
+
+int64_t Entry::expire_at() const {
+  if (!has_expiry()) return kNoExpiry;
+  int64_t at = 0;
+  std::memcpy(&at, payload(), sizeof at);
+  return at;
+}
+
+void Entry::set_expire_at(int64_t at_ms) {
+  if (has_expiry()) std::memcpy(payload(), &at_ms, sizeof at_ms);
+}
+
+void Entry::set_encoding(StringEncoding encoding) {
+  flags_ = static_cast<uint8_t>((flags_ & ~kRawEncoding) | (encoding == StringEncoding::Raw ? kRawEncoding : 0));
+}
+
+size_t Entry::allocated_size() const { return malloc_usable_size(const_cast<Entry*>(this)); }
+
+}  // namespace rc

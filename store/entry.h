@@ -1,0 +1,64 @@
+#pragma once
+// One key and its value in a single allocation, so that a key costs one malloc and one pointer in its
+// bucket chain. Layout after the chain pointer and a flags byte:
+//   [expiry, 8 bytes, only when the key has one][key length, varint][value length, varint][key][value]
+// Keys without a time to live pay nothing for expiry; giving one a TTL reallocates the entry.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace rc {
+
+enum class ValueType : uint8_t { String = 0 };
+
+// How OBJECT ENCODING describes a string. Redis decides it from the value at SET time ("int", "embstr"
+// up to 44 bytes, "raw"), but a value modified in place (APPEND, SETRANGE) stays "raw".
+enum class StringEncoding : uint8_t { Auto = 0, Raw = 1 };
+
+class Entry {
+ public:
+  static constexpr int64_t kNoExpiry = -1;
+
+  // Allocates an entry; `value_capacity` >= value.size() leaves room to grow the value in place.
+  static Entry* create(std::string_view key, std::string_view value, int64_t expire_at_ms = kNoExpiry,
+                       size_t value_capacity = 0);
+  static void destroy(Entry* entry) noexcept;
+
+  // A copy of `source` with another value length (the first min(old, new) value bytes kept) and expiry.
+  static Entry* resized(const Entry& source, size_t value_length, int64_t expire_at_ms);
+
+  Entry* next = nullptr;  // bucket chain
+
+  std::string_view key() const;
+  std::string_view value() const;
+  char* value_data();  // for in-place edits of the value's bytes (the length stays)
+
+  bool has_expiry() const { return (flags_ & kHasExpiry) != 0; }
+  int64_t expire_at() const;  // kNoExpiry when none
+  void set_expire_at(int64_t at_ms);  // only when has_expiry(): changing presence needs resized()
+  bool expired(int64_t now_ms) const { return has_expiry() && expire_at() <= now_ms; }
+
+  ValueType type() const { return static_cast<ValueType>(flags_ >> 4); }
+  StringEncoding encoding() const { return (flags_ & kRawEncoding) ? StringEncoding::Raw : StringEncoding::Auto; }
+  void set_encoding(StringEncoding encoding);
+
+  // Bytes this entry takes from the allocator (for MEMORY USAGE).
+  size_t allocated_size() const;
+
+ private:
+  static constexpr uint8_t kHasExpiry = 1;
+  static constexpr uint8_t kRawEncoding = 2;
+  Entry() = default;
+  static Entry* allocate(std::string_view key, size_t value_length, int64_t expire_at_ms, size_t capacity);
+  const char* payload() const;
+  char* payload();
+  uint8_t flags_ = 0;
+};
+
+struct EntryDeleter {
+  void operator()(Entry* entry) const noexcept { Entry::destroy(entry); }
+};
+using EntryPtr = std::unique_ptr<Entry, EntryDeleter>;
+
+}  // namespace rc

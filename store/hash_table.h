@@ -1,0 +1,119 @@
+#pragma once
+// A chained hash table of Entry with a power-of-two bucket count, as Redis's dict: it supports the
+// reverse-binary SCAN cursor, which returns every key present for a whole scan at least once even when the
+// table grows or shrinks between calls. One table lives in each shard and is only touched under the
+// shard's lock; it resizes all at once, which stays short because a shard holds a small part of the keys.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "store/entry.h"
+
+namespace rc {
+
+// Seeded 64-bit hash of a key (the seed is random per process, so bucket collisions cannot be planned).
+uint64_t hash_key(std::string_view key);
+
+class HashTable {
+ public:
+  HashTable() = default;
+  HashTable(const HashTable&) = delete;
+  HashTable& operator=(const HashTable&) = delete;
+  HashTable(HashTable&& other) noexcept;
+  HashTable& operator=(HashTable&& other) noexcept;
+  ~HashTable();
+
+  size_t size() const { return size_; }
+  size_t bucket_count() const { return buckets_.size(); }
+
+  // The link (bucket slot or a `next` field) that points at the key's entry, or nullptr.
+  Entry** find_link(std::string_view key, uint64_t hash);
+  Entry* find(std::string_view key, uint64_t hash) const;
+
+  // Adds an entry whose key is not present.
+  void insert(Entry* entry, uint64_t hash);
+  // Puts `replacement` (same key) where *link's entry was and returns the old one (not freed).
+  Entry* replace(Entry** link, Entry* replacement);
+  // Unlinks *link's entry and returns it (not freed). Invalidates other links.
+  Entry* remove(Entry** link);
+
+  // Calls visit(Entry*) for each entry in the bucket(s) `cursor` names and returns the next cursor (0 when
+  // the scan is complete). `visit` must not modify the table.
+  template <typename Visit>
+  uint64_t scan(uint64_t cursor, Visit&& visit) const;
+
+  // Like scan, but the visitor may unlink entries: remove_if(Entry*) returning true unlinks it and appends
+  // it to `removed`. Shrinking is deferred to the caller's next insert or remove.
+  template <typename Predicate>
+  uint64_t scan_remove(uint64_t cursor, Predicate&& remove_if, std::vector<Entry*>& removed);
+
+  // Empties the table, handing every entry over to the returned table (to free outside the lock).
+  HashTable take_all();
+
+  // Halves the bucket array while the table is under 1/8 full (after removals).
+  void shrink_if_sparse();
+
+  // A random entry (uniform over buckets, then over the chain), or nullptr when empty.
+  template <typename Random>
+  Entry* random_entry(Random&& random) const;
+
+ private:
+  static uint64_t next_cursor(uint64_t cursor, uint64_t mask);
+  void resize(size_t bucket_count);
+  void grow_if_needed();
+  std::vector<Entry*> buckets_;
+  size_t size_ = 0;
+};
+
+template <typename Visit>
+uint64_t HashTable::scan(uint64_t cursor, Visit&& visit) const {
+  if (buckets_.empty()) return 0;
+  const uint64_t mask = buckets_.size() - 1;
+  for (const Entry* entry = buckets_[cursor & mask]; entry != nullptr; entry = entry->next) {
+    visit(entry);
+  }
+  return next_cursor(cursor, mask);
+}
+
+template <typename Predicate>
+uint64_t HashTable::scan_remove(uint64_t cursor, Predicate&& remove_if, std::vector<Entry*>& removed) {
+  if (buckets_.empty()) return 0;
+  const uint64_t mask = buckets_.size() - 1;
+  Entry** link = &buckets_[cursor & mask];
+  while (*link != nullptr) {
+    Entry* entry = *link;
+    if (remove_if(entry)) {
+      *link = entry->next;
+      entry->next = nullptr;
+      --size_;
+      removed.push_back(entry);
+    } else {
+      link = &entry->next;
+    }
+  }
+  return next_cursor(cursor, mask);
+}
+
+template <typename Random>
+Entry* HashTable::random_entry(Random&& random) const {
+  if (size_ == 0) return nullptr;
+  // Sparse tables are shrunk, so a non-empty bucket turns up within a few tries; bounded anyway.
+  const uint64_t mask = buckets_.size() - 1;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const Entry* head = buckets_[random() & mask];
+    if (head == nullptr) continue;
+    size_t length = 0;
+    for (const Entry* e = head; e != nullptr; e = e->next) ++length;
+    size_t pick = random() % length;
+    const Entry* chosen = head;
+    while (pick-- > 0) chosen = chosen->next;
+    return const_cast<Entry*>(chosen);
+  }
+  for (Entry* head : buckets_) {
+    if (head != nullptr) return head;
+  }
+  return nullptr;
+}
+
+}  // namespace rc

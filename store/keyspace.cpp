@@ -1,0 +1,51 @@
+#include "store/keyspace.h"
+
+#include "store/shard_locks.h"
+
+namespace rc {
+
+Keyspace::Keyspace(int database_count) {
+  databases_.reserve(static_cast<size_t>(database_count));
+  for (int i = 0; i < database_count; ++i) databases_.push_back(std::make_unique<Database>(i));
+}
+
+void Keyspace::dispose(Garbage garbage, bool async) {
+  if (async) {
+    lazy_free_.submit(std::move(garbage));
+  } else {
+    garbage.clear();
+  }
+}
+
+void Keyspace::flush(int index, bool async) {
+  Garbage garbage;
+  {
+    ShardLocks locks;
+    locks.add_all(db(index));
+    locks.lock();
+    db(index).clear_locked(garbage);
+  }
+  dispose(std::move(garbage), async);
+}
+
+void Keyspace::flush_all(bool async) {
+  Garbage garbage;
+  {
+    ShardLocks locks;
+    for (auto& database : databases_) locks.add_all(*database);
+    locks.lock();
+    for (auto& database : databases_) database->clear_locked(garbage);
+  }
+  dispose(std::move(garbage), async);
+}
+
+void Keyspace::swap(int a, int b) {
+  if (a == b) return;
+  ShardLocks locks;
+  locks.add_all(db(a));
+  locks.add_all(db(b));
+  locks.lock();
+  db(a).swap_contents_locked(db(b));
+}
+
+}  // namespace rc

@@ -1,0 +1,37 @@
+#pragma once
+// The numbered databases of one server (16 by default, `--databases`), and the operations that span them.
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "store/database.h"
+#include "store/garbage.h"
+#include "store/lazy_free.h"
+
+namespace rc {
+
+class Keyspace {
+ public:
+  explicit Keyspace(int database_count = 16);
+
+  int database_count() const { return static_cast<int>(databases_.size()); }
+  Database& db(int index) { return *databases_[static_cast<size_t>(index)]; }
+  const Database& db(int index) const { return *databases_[static_cast<size_t>(index)]; }
+
+  // FLUSHDB: atomic (every shard is locked at once, only for the time it takes to detach the tables);
+  // the keys are then freed by the caller's thread, or by the background freer when `async`.
+  void flush(int index, bool async);
+  // FLUSHALL: the same over every database at once.
+  void flush_all(bool async);
+  // SWAPDB: atomic, under every shard lock of both databases.
+  void swap(int a, int b);
+
+  LazyFree& lazy_free() { return lazy_free_; }
+
+ private:
+  void dispose(Garbage garbage, bool async);
+  std::vector<std::unique_ptr<Database>> databases_;
+  LazyFree lazy_free_;
+};
+
+}  // namespace rc
