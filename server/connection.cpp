@@ -19,6 +19,8 @@ namespace {
 constexpr size_t kOutputFlushThreshold = 64 * 1024;
 // Buffers above this are released after use instead of being kept for the next command.
 constexpr size_t kKeepBufferCapacity = 256 * 1024;
+// Redis's client-query-buffer-limit: a client whose unprocessed input passes it is disconnected.
+constexpr size_t kQueryBufferLimit = size_t{1} << 30;
 
 }  // namespace
 
@@ -41,6 +43,10 @@ bool Connection::receive() {
     const ssize_t received = ::recv(session_->fd, space, input_.free_space(), 0);
     if (received > 0) {
       input_.commit(static_cast<size_t>(received));
+      if (input_.unconsumed().size() > kQueryBufferLimit) {
+        spdlog::warn("Closing client {} ({}) that reached max query buffer length", session_->id, session_->peer);
+        return false;
+      }
       session_->last_interaction_ms.store(unix_time_ms(), std::memory_order_relaxed);
       return true;
     }

@@ -1,8 +1,10 @@
 // redis-clone: a Redis-compatible server with one thread per client.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -34,6 +36,19 @@ void configure_logging(const std::string& level) {
   spdlog::set_pattern(fmt::format("{}:M %d %b %Y %H:%M:%S.%e %^%L%$ %v", ::getpid()));
 }
 
+// Each client holds a descriptor: raise the soft limit to the hard one, as Redis does for maxclients.
+void raise_descriptor_limit(size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur >= wanted) return;
+  const rlim_t target = limit.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(limit.rlim_max, wanted);
+  limit.rlim_cur = target;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || target < wanted) {
+    spdlog::warn("You requested maxclients of {} requiring at least {} max file descriptors; the limit is {}.",
+                 wanted - 32, wanted, static_cast<unsigned long long>(target));
+  }
+}
+
 void set_default_thread_stack() {
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
@@ -61,6 +76,7 @@ int main(int argc, char** argv) {
   }
   configure_logging(parsed.options.loglevel);
   set_default_thread_stack();
+  raise_descriptor_limit(10000 + 32);
 
   // Every thread inherits this mask: SIGINT and SIGTERM are taken by sigwait below, in the main thread
   // only, so shutdown runs as ordinary code rather than inside a signal handler.

@@ -133,9 +133,25 @@ void Server::accept_loop() {
   }
 }
 
-void Server::serve_client(int fd) {
+namespace {
+
+// TCP_NODELAY: replies go out at once. Keepalive as Redis's tcp-keepalive 300, so dead peers are noticed.
+void configure_client_socket(int fd) {
   const int yes = 1;
+  const int idle_seconds = 300;
+  const int interval_seconds = idle_seconds / 3;
+  const int probes = 3;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_seconds, sizeof idle_seconds);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_seconds, sizeof interval_seconds);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+}
+
+}  // namespace
+
+void Server::serve_client(int fd) {
+  configure_client_socket(fd);
   if (clients_.count() >= max_clients_) {
     static constexpr std::string_view kTooMany = "-ERR max number of clients reached\r\n";
     [[maybe_unused]] const ssize_t ignored = ::send(fd, kTooMany.data(), kTooMany.size(), MSG_NOSIGNAL);

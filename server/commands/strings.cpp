@@ -33,7 +33,11 @@ std::optional<SetOptions> parse_set_options(CommandContext& ctx) {
   for (size_t i = 3; i < ctx.argc(); ++i) {
     const std::string_view option = ctx.arg(i);
     const bool has_next = i + 1 < ctx.argc();
-    const bool no_expiry_yet = options.expiry == Expiry::None && !options.keep_ttl;
+    const Expiry kind = is_word(option, "ex")     ? Expiry::Ex
+                        : is_word(option, "px")   ? Expiry::Px
+                        : is_word(option, "exat") ? Expiry::ExAt
+                        : is_word(option, "pxat") ? Expiry::PxAt
+                                                  : Expiry::None;
     if (is_word(option, "nx") && !options.xx) {
       options.nx = true;
     } else if (is_word(option, "xx") && !options.nx) {
@@ -42,12 +46,10 @@ std::optional<SetOptions> parse_set_options(CommandContext& ctx) {
       options.get = true;
     } else if (is_word(option, "keepttl") && options.expiry == Expiry::None) {
       options.keep_ttl = true;
-    } else if (no_expiry_yet && has_next &&
-               (is_word(option, "ex") || is_word(option, "px") || is_word(option, "exat") || is_word(option, "pxat"))) {
-      options.expiry = is_word(option, "ex")     ? Expiry::Ex
-                       : is_word(option, "px")   ? Expiry::Px
-                       : is_word(option, "exat") ? Expiry::ExAt
-                                                 : Expiry::PxAt;
+    } else if (kind != Expiry::None && has_next && !options.keep_ttl &&
+               (options.expiry == Expiry::None || options.expiry == kind)) {
+      // Repeating the same expiry option is allowed (the last one wins); mixing two kinds is not.
+      options.expiry = kind;
       options.expiry_argument = ctx.arg(++i);
     } else {
       ctx.out.error(errors::kSyntax);
