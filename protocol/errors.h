@@ -28,6 +28,8 @@ inline constexpr std::string_view kProtoMultibulkCountTooBig = "ERR Protocol err
 inline constexpr std::string_view kProtoInvalidMultibulkLength = "ERR Protocol error: invalid multibulk length";
 inline constexpr std::string_view kProtoBulkCountTooBig = "ERR Protocol error: too big bulk count string";
 inline constexpr std::string_view kProtoInvalidBulkLength = "ERR Protocol error: invalid bulk length";
+inline constexpr std::string_view kProtoUnauthenticatedMultibulk = "ERR Protocol error: unauthenticated multibulk length";
+inline constexpr std::string_view kProtoUnauthenticatedBulk = "ERR Protocol error: unauthenticated bulk length";
 std::string protocol_expected_dollar(char got);  // ERR Protocol error: expected '$', got 'x'
 
 std::string wrong_arity(std::string_view command_fullname);       // ...for 'get' command

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "protocol/errors.h"
 #include "protocol/inline_splitter.h"
@@ -16,6 +17,10 @@ size_t find_cr(std::string_view input, size_t from) {
   const void* found = std::memchr(input.data() + from, '\r', input.size() - from);
   return found ? static_cast<size_t>(static_cast<const char*>(found) - input.data()) : std::string_view::npos;
 }
+
+// Before AUTH, Redis accepts only small requests, so an unauthenticated client cannot make it allocate much.
+constexpr int64_t kUnauthenticatedMaxArgs = 10;
+constexpr int64_t kUnauthenticatedMaxBulk = 16 * 1024;
 
 }  // namespace
 
@@ -60,7 +65,13 @@ DecodeStatus RequestDecoder::decode_multibulk_header(std::string_view input) {
   // Like Redis, the byte after '\r' must have arrived, but it is not checked to be '\n'.
   if (cr + 2 > input.size()) return DecodeStatus::NeedMore;
   const auto count = parse_int64(input.substr(1, cr - 1));
-  if (!count || *count > limits_.max_multibulk) return fail(std::string(errors::kProtoInvalidMultibulkLength));
+  if (!count || *count > std::numeric_limits<int>::max()) {
+    return fail(std::string(errors::kProtoInvalidMultibulkLength));
+  }
+  if (*count > limits_.max_multibulk) return fail(std::string(errors::kProtoInvalidMultibulkLength));
+  if (limits_.unauthenticated && *count > kUnauthenticatedMaxArgs) {
+    return fail(std::string(errors::kProtoUnauthenticatedMultibulk));
+  }
   if (*count <= 0) return complete(input, cr + 2);
   phase_ = Phase::Bulks;
   bulks_remaining_ = *count;
@@ -85,6 +96,9 @@ DecodeStatus RequestDecoder::decode_bulks(std::string_view input) {
       const auto length = parse_int64(input.substr(position_ + 1, cr - position_ - 1));
       if (!length || *length < 0 || *length > limits_.max_bulk) {
         return fail(std::string(errors::kProtoInvalidBulkLength));
+      }
+      if (limits_.unauthenticated && *length > kUnauthenticatedMaxBulk) {
+        return fail(std::string(errors::kProtoUnauthenticatedBulk));
       }
       bulk_length_ = *length;
       position_ = cr + 2;

@@ -18,6 +18,8 @@ struct DecodeLimits {
   size_t max_inline = 64 * 1024;                           // PROTO_INLINE_MAX_SIZE
   int64_t max_multibulk = std::numeric_limits<int>::max();  // Redis 7 accepts up to INT_MAX arguments
   int64_t max_bulk = 512LL * 1024 * 1024;                   // proto-max-bulk-len
+  // Before AUTH the limits are small, and passing them gets Redis's "unauthenticated" errors.
+  bool unauthenticated = false;
 };
 
 enum class DecodeStatus { NeedMore, Complete, Error };
@@ -25,6 +27,7 @@ enum class DecodeStatus { NeedMore, Complete, Error };
 class RequestDecoder {
  public:
   explicit RequestDecoder(DecodeLimits limits = {}) : limits_(limits) {}
+  void set_limits(const DecodeLimits& limits) { limits_ = limits; }
 
   // Decodes from `input` (all unconsumed bytes, beginning at the current request). After NeedMore, call
   // again with the same bytes plus whatever arrived since. After Complete, args() and consumed() describe

@@ -19,8 +19,6 @@ namespace {
 constexpr size_t kOutputFlushThreshold = 64 * 1024;
 // Buffers above this are released after use instead of being kept for the next command.
 constexpr size_t kKeepBufferCapacity = 256 * 1024;
-// Redis's client-query-buffer-limit: a client whose unprocessed input passes it is disconnected.
-constexpr size_t kQueryBufferLimit = size_t{1} << 30;
 
 }  // namespace
 
@@ -43,7 +41,7 @@ bool Connection::receive() {
     const ssize_t received = ::recv(session_->fd, space, input_.free_space(), 0);
     if (received > 0) {
       input_.commit(static_cast<size_t>(received));
-      if (input_.unconsumed().size() > kQueryBufferLimit) {
+      if (input_.unconsumed().size() > static_cast<size_t>(server_.config().client_query_buffer_limit())) {
         spdlog::warn("Closing client {} ({}) that reached max query buffer length", session_->id, session_->peer);
         return false;
       }
@@ -56,8 +54,16 @@ bool Connection::receive() {
   }
 }
 
+DecodeLimits Connection::current_limits() const {
+  DecodeLimits limits;
+  limits.max_bulk = server_.config().proto_max_bulk_len();
+  limits.unauthenticated = !session_->authenticated;
+  return limits;
+}
+
 bool Connection::process_input() {
   for (;;) {
+    decoder_.set_limits(current_limits());
     const DecodeStatus status = decoder_.decode(input_.unconsumed());
     if (status == DecodeStatus::NeedMore) return true;
     if (status == DecodeStatus::Error) {

@@ -22,6 +22,7 @@ class Connection {
   bool receive();
   bool process_input();
   bool flush();
+  DecodeLimits current_limits() const;
 
   Server& server_;
   std::shared_ptr<ClientSession> session_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "build_info.h"
+#include "server/config.h"
+#include "server/log_level.h"
 #include "server/options.h"
 #include "server/server.h"
 
@@ -22,25 +25,10 @@ namespace {
 // thousands of idle connections cheap (the kernel maps stack pages only when touched anyway).
 constexpr size_t kThreadStackBytes = 256 * 1024;
 
-void configure_logging(const std::string& level) {
-  // Redis's levels: debug < verbose < notice < warning.
-  if (level == "debug") {
-    spdlog::set_level(spdlog::level::trace);
-  } else if (level == "verbose") {
-    spdlog::set_level(spdlog::level::debug);
-  } else if (level == "warning") {
-    spdlog::set_level(spdlog::level::warn);
-  } else {
-    spdlog::set_level(spdlog::level::info);
-  }
-  spdlog::set_pattern(fmt::format("{}:M %d %b %Y %H:%M:%S.%e %^%L%$ %v", ::getpid()));
-}
-
-// Each client holds a descriptor: raise the soft limit to the hard one, as Redis does for maxclients.
+// Each client holds a descriptor: raise the soft limit toward what maxclients needs, as Redis does.
 void raise_descriptor_limit(size_t wanted) {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  if (limit.rlim_cur >= wanted) return;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
   const rlim_t target = limit.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(limit.rlim_max, wanted);
   limit.rlim_cur = target;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || target < wanted) {
@@ -55,6 +43,30 @@ void set_default_thread_stack() {
   pthread_attr_setstacksize(&attributes, kThreadStackBytes);
   pthread_setattr_default_np(&attributes);
   pthread_attr_destroy(&attributes);
+}
+
+// Config file first, then the environment's password, then the command line (later settings win).
+bool load_configuration(rc::Config& config, const rc::CommandLine& line) {
+  if (!line.config_file.empty()) {
+    if (const auto error = config.load_file(line.config_file)) {
+      std::fprintf(stderr, "%s\n", error->c_str());
+      return false;
+    }
+  }
+  if (const char* password = std::getenv("REDIS_CLONE_PASSWORD"); password != nullptr && *password != '\0') {
+    config.set("requirepass", password, true);
+  }
+  for (const auto& [name, value] : line.directives) {
+    if (!config.known(name)) {
+      std::fprintf(stderr, "redis-clone: unknown option '--%s' (see --help)\n", name.c_str());
+      return false;
+    }
+    if (const auto error = config.set(name, value, true)) {
+      std::fprintf(stderr, "redis-clone: invalid --%s '%s': %s\n", name.c_str(), value.c_str(), error->c_str());
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -74,9 +86,11 @@ int main(int argc, char** argv) {
     case rc::ParseOutcome::Kind::Run:
       break;
   }
-  configure_logging(parsed.options.loglevel);
+  rc::Config config;
+  if (!load_configuration(config, parsed.command_line)) return parsed.command_line.config_file.empty() ? 2 : 1;
+  rc::apply_log_level(config.text("loglevel"));
   set_default_thread_stack();
-  raise_descriptor_limit(10000 + 32);
+  raise_descriptor_limit(static_cast<size_t>(config.maxclients()) + 32);
 
   // Every thread inherits this mask: SIGINT and SIGTERM are taken by sigwait below, in the main thread
   // only, so shutdown runs as ordinary code rather than inside a signal handler.
@@ -89,14 +103,19 @@ int main(int argc, char** argv) {
 
   spdlog::info("redis-clone {} (Redis {} compatible), pid={}, just started", REDIS_CLONE_VERSION,
                REDIS_COMPAT_VERSION, ::getpid());
-  rc::Server server(parsed.options);
+  if (!config.file().empty()) spdlog::info("Configuration loaded from {}", config.file());
+  rc::Server server(config);
+  const std::string where = fmt::format("{}:{}", config.text("bind"), config.text("port"));
   if (const auto error = server.listen()) {
     spdlog::warn("Warning: {}", *error);
-    spdlog::error("Failed listening on {} (TCP), aborting.", parsed.options.listen_text);
+    spdlog::error("Failed listening on {} (TCP), aborting.", where);
     return 1;
   }
   server.start();
-  spdlog::info("Server listening on {} (port {})", parsed.options.listen_text, server.port());
+  spdlog::info("Server listening on {} (port {})", where, server.port());
+  if (config.protected_mode() && !config.password_required()) {
+    spdlog::info("Protected mode is on: only loopback clients are served until a password is set");
+  }
   spdlog::info("Ready to accept connections");
 
   int received = 0;

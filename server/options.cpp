@@ -18,64 +18,62 @@ std::optional<std::pair<std::string, int>> parse_listen_address(const std::strin
 }
 
 std::string usage_text() {
-  return "Usage: redis-clone [options]\n"
-         "  --listenAddr ADDR     address to listen on, [host]:port (default :5001, every interface)\n"
-         "  --loglevel LEVEL      debug, verbose, notice (default) or warning\n"
-         "  --databases N         number of databases (default 16)\n"
-         "  --version             print the version and exit\n"
-         "  --help                print this help and exit\n"
-         "Example: redis-clone --listenAddr 127.0.0.1:6380\n";
+  return "Usage: redis-clone [/path/to/redis-clone.conf] [options]\n"
+         "  --listenAddr ADDR        address to listen on, [host]:port (default :5001, every interface)\n"
+         "  --loglevel LEVEL         debug, verbose, notice (default) or warning\n"
+         "  --databases N            number of databases (default 16)\n"
+         "  --requirepass PASSWORD   require AUTH (or set REDIS_CLONE_PASSWORD in the environment)\n"
+         "  --protected-mode yes|no  refuse non-loopback clients while no password is set (default yes)\n"
+         "  --bind ADDR... --port N  Redis-style listening address (instead of --listenAddr)\n"
+         "  --maxclients N, --timeout SECONDS, --tcp-keepalive SECONDS, ... any config directive\n"
+         "  --version                print the version and exit\n"
+         "  --help                   print this help and exit\n"
+         "Examples: redis-clone --listenAddr 127.0.0.1:6380\n"
+         "          redis-clone /etc/redis-clone.conf --loglevel verbose\n";
 }
 
 namespace {
 
-bool is_log_level(const std::string& level) {
-  return level == "debug" || level == "verbose" || level == "notice" || level == "warning";
+// --listenAddr is the one flag that is not a config directive: it sets bind and port together.
+std::optional<std::string> add_listen_address(CommandLine& line, const std::string& value) {
+  const auto address = parse_listen_address(value);
+  if (!address) return fmt::format("invalid --listenAddr '{}': expected [host]:port, e.g. :5001", value);
+  line.directives.emplace_back("bind", address->first.empty() ? "* -::*" : address->first);
+  line.directives.emplace_back("port", std::to_string(address->second));
+  return std::nullopt;
 }
 
-// Applies one "--name value" pair; returns an error line or empty.
-std::string apply(ServerOptions& options, const std::string& name, const std::string& value) {
-  if (name == "--listenAddr") {
-    const auto address = parse_listen_address(value);
-    if (!address) return fmt::format("invalid --listenAddr '{}': expected [host]:port, e.g. :5001", value);
-    options.host = address->first;
-    options.port = address->second;
-    options.listen_text = value;
-  } else if (name == "--loglevel") {
-    if (!is_log_level(value)) return fmt::format("invalid --loglevel '{}': use debug, verbose, notice or warning", value);
-    options.loglevel = value;
-  } else if (name == "--databases") {
-    const auto count = parse_int64(value);
-    if (!count || *count < 1 || *count > 1000000) return fmt::format("invalid --databases '{}'", value);
-    options.databases = static_cast<int>(*count);
-  } else {
-    return fmt::format("unknown option '{}' (see --help)", name);
-  }
-  return {};
-}
+bool is_flag(const std::string& arg) { return arg.size() > 2 && arg.rfind("--", 0) == 0; }
 
 }  // namespace
 
 ParseOutcome parse_options(const std::vector<std::string>& args) {
   ParseOutcome outcome;
-  for (size_t i = 0; i < args.size(); ++i) {
+  CommandLine& line = outcome.command_line;
+  size_t i = 0;
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-') line.config_file = args[i++];
+  for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") return {ParseOutcome::Kind::Help, {}, {}};
     if (arg == "--version" || arg == "-v") return {ParseOutcome::Kind::Version, {}, {}};
-    std::string name = arg;
+    if (!is_flag(arg)) return {ParseOutcome::Kind::Error, {}, fmt::format("unexpected argument '{}' (see --help)", arg)};
+    std::string name = arg.substr(2);
     std::string value;
-    const size_t equals = arg.find('=');
-    if (arg.rfind("--", 0) == 0 && equals != std::string::npos) {
-      name = arg.substr(0, equals);
-      value = arg.substr(equals + 1);
-    } else if (arg.rfind("--", 0) == 0 && i + 1 < args.size() &&
-               (arg == "--listenAddr" || arg == "--loglevel" || arg == "--databases")) {
-      value = args[++i];
-    } else if (arg == "--listenAddr" || arg == "--loglevel" || arg == "--databases") {
-      return {ParseOutcome::Kind::Error, {}, fmt::format("option '{}' needs a value (see --help)", arg)};
+    const size_t equals = name.find('=');
+    if (equals != std::string::npos) {
+      value = name.substr(equals + 1);
+      name = name.substr(0, equals);
+    } else {
+      // Redis style: the values are every word up to the next flag (`--save 900 1 300 10`).
+      bool first = true;
+      for (; i + 1 < args.size() && !is_flag(args[i + 1]); ++i, first = false) value += (first ? "" : " ") + args[i + 1];
+      if (first) return {ParseOutcome::Kind::Error, {}, fmt::format("option '--{}' needs a value (see --help)", name)};
     }
-    std::string error = apply(outcome.options, name, value);
-    if (!error.empty()) return {ParseOutcome::Kind::Error, {}, error};
+    if (name == "listenAddr") {
+      if (auto error = add_listen_address(line, value)) return {ParseOutcome::Kind::Error, {}, *error};
+      continue;
+    }
+    line.directives.emplace_back(name, value);
   }
   return outcome;
 }

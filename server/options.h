@@ -1,17 +1,17 @@
 #pragma once
-// Command-line options: `redis-clone --listenAddr :5001 [--loglevel notice] [--databases 16]`.
+// The command line: `redis-clone [/path/redis-clone.conf] [--listenAddr :5001] [--directive value ...]`.
+// Besides --listenAddr (the original project's flag), every config directive can be given as a flag, as
+// redis-server allows (`--port 6380 --protected-mode no`).
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rc {
 
-struct ServerOptions {
-  std::string host;       // empty: every interface
-  int port = 5001;
-  std::string loglevel = "notice";
-  int databases = 16;
-  std::string listen_text = ":5001";
+struct CommandLine {
+  std::string config_file;  // empty: none
+  std::vector<std::pair<std::string, std::string>> directives;  // in order; later ones win
 };
 
 // Splits "host:port", ":port", "[v6]:port"; nullopt when it is not an address.
@@ -19,7 +19,7 @@ std::optional<std::pair<std::string, int>> parse_listen_address(const std::strin
 
 struct ParseOutcome {
   enum class Kind { Run, Help, Version, Error } kind = Kind::Run;
-  ServerOptions options;
+  CommandLine command_line;
   std::string error;  // one line, for Kind::Error
 };
 

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <random>
 
 #include <fmt/format.h>
@@ -92,35 +93,76 @@ int bound_port_of(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
 }
 
+// TCP_NODELAY: replies go out at once. Keepalive as Redis's tcp-keepalive, so dead peers are noticed.
+void configure_client_socket(int fd, int idle_seconds) {
+  const int yes = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+  if (idle_seconds <= 0) return;
+  const int interval_seconds = std::max(1, idle_seconds / 3);
+  const int probes = 3;
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_seconds, sizeof idle_seconds);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_seconds, sizeof interval_seconds);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+}
+
 }  // namespace
 
-Server::Server(ServerOptions options)
-    : options_(std::move(options)),
-      keyspace_(options_.databases),
+Server::Server(Config& config)
+    : config_(config),
+      keyspace_(static_cast<int>(config.integer("databases"))),
       commands_(build_command_table()),
       start_time_ms_(unix_time_ms()),
       run_id_(make_run_id()) {}
 
+Server::Server() : Server(*new Config()) { owned_config_.reset(&config_); }
+
 Server::~Server() { stop(); }
 
 std::optional<std::string> Server::listen() {
-  std::string error;
-  listen_fd_ = bind_listener(options_.host, options_.port, error);
-  if (listen_fd_ < 0) return error;
-  bound_port_ = bound_port_of(listen_fd_);
+  // bind "* -::*" (the default) is every interface, IPv4 and IPv6, on one dual-stack socket. Otherwise each
+  // address gets a socket; a leading '-' marks an address that may be unavailable, as in Redis.
+  const int port = static_cast<int>(config_.integer("port"));
+  std::string bind = config_.text("bind");
+  std::vector<std::string> addresses;
+  for (size_t start = 0; start < bind.size();) {
+    const size_t space = std::min(bind.find(' ', start), bind.size());
+    if (space > start) addresses.push_back(bind.substr(start, space - start));
+    start = space + 1;
+  }
+  const bool everywhere = addresses.empty() || bind == "* -::*" || bind == "*" || bind == "::*" || bind == "-::* *";
+  if (everywhere) addresses = {""};
+  for (std::string address : addresses) {
+    const bool optional = !address.empty() && address[0] == '-';
+    if (optional) address.erase(0, 1);
+    if (address == "*") address = "0.0.0.0";
+    if (address == "::*") address = "::";
+    std::string error;
+    const int fd = bind_listener(address, port, error);
+    if (fd < 0) {
+      if (optional) continue;
+      for (const int open_fd : listen_fds_) ::close(open_fd);
+      listen_fds_.clear();
+      return error;
+    }
+    listen_fds_.push_back(fd);
+    bound_port_ = bound_port_of(fd);
+  }
+  if (listen_fds_.empty()) return std::string("Could not create any listening socket");
   return std::nullopt;
 }
 
 void Server::start() {
   expiry_ = std::make_unique<ActiveExpiry>(keyspace_);
-  acceptor_ = std::thread([this] { accept_loop(); });
+  for (const int fd : listen_fds_) acceptors_.emplace_back([this, fd] { accept_loop(fd); });
+  cron_ = std::thread([this] { cron_loop(); });
 }
 
-void Server::accept_loop() {
+void Server::accept_loop(int listen_fd) {
   while (!stopping_.load()) {
     sockaddr_storage peer{};
     socklen_t length = sizeof peer;
-    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC);
+    const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC);
     if (fd < 0) {
       if (stopping_.load()) break;
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -133,39 +175,48 @@ void Server::accept_loop() {
   }
 }
 
-namespace {
-
-// TCP_NODELAY: replies go out at once. Keepalive as Redis's tcp-keepalive 300, so dead peers are noticed.
-void configure_client_socket(int fd) {
-  const int yes = 1;
-  const int idle_seconds = 300;
-  const int interval_seconds = idle_seconds / 3;
-  const int probes = 3;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_seconds, sizeof idle_seconds);
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_seconds, sizeof interval_seconds);
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+// Protected mode, as Redis 7: while it is on and no password is set, only loopback clients are served.
+bool Server::refuse_if_protected(int fd, const std::string& peer) {
+  if (!config_.protected_mode() || config_.password_required()) return false;
+  const std::string ip = peer.substr(0, peer.rfind(':'));
+  if (ip == "127.0.0.1" || ip == "::1") return false;
+  static constexpr std::string_view kDenied =
+      "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
+      "for the default user. In this mode connections are only accepted from the loopback interface. If you "
+      "want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just "
+      "disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by "
+      "connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly "
+      "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
+      "Alternatively you can just disable the protected mode by editing the Redis configuration file, and "
+      "setting the protected mode option to 'no', and then restarting the server. 3) If you started the server "
+      "manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an "
+      "authentication password for the default user. NOTE: You only need to do one of the above things in "
+      "order for the server to start accepting connections from the outside.\r\n";
+  [[maybe_unused]] const ssize_t ignored = ::send(fd, kDenied.data(), kDenied.size(), MSG_NOSIGNAL);
+  ::close(fd);
+  stats_.rejected_connections.fetch_add(1);
+  return true;
 }
 
-}  // namespace
-
 void Server::serve_client(int fd) {
-  configure_client_socket(fd);
-  if (clients_.count() >= max_clients_) {
-    static constexpr std::string_view kTooMany = "-ERR max number of clients reached\r\n";
-    [[maybe_unused]] const ssize_t ignored = ::send(fd, kTooMany.data(), kTooMany.size(), MSG_NOSIGNAL);
-    ::close(fd);
-    stats_.rejected_connections.fetch_add(1);
-    return;
-  }
+  configure_client_socket(fd, static_cast<int>(config_.tcp_keepalive()));
   sockaddr_storage peer{};
   sockaddr_storage local{};
   socklen_t peer_length = sizeof peer;
   socklen_t local_length = sizeof local;
   getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length);
   getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length);
-  auto session = clients_.add(fd, address_text(peer), address_text(local), unix_time_ms());
+  const std::string peer_text = address_text(peer);
+  if (refuse_if_protected(fd, peer_text)) return;
+  if (clients_.count() >= max_clients()) {
+    static constexpr std::string_view kTooMany = "-ERR max number of clients reached\r\n";
+    [[maybe_unused]] const ssize_t ignored = ::send(fd, kTooMany.data(), kTooMany.size(), MSG_NOSIGNAL);
+    ::close(fd);
+    stats_.rejected_connections.fetch_add(1);
+    return;
+  }
+  auto session = clients_.add(fd, peer_text, address_text(local), unix_time_ms());
+  session->authenticated = !config_.password_required();
   try {
     std::thread([this, session]() mutable {
       try {
@@ -186,16 +237,35 @@ void Server::serve_client(int fd) {
   }
 }
 
+// Once a second: closes clients idle for longer than `timeout` (when set), as Redis's clientsCron does.
+void Server::cron_loop() {
+  std::unique_lock lock(cron_mutex_);
+  while (!stopping_.load()) {
+    cron_wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
+    const int64_t timeout_s = config_.timeout();
+    if (timeout_s <= 0) continue;
+    const int64_t now = unix_time_ms();
+    clients_.for_each([&](const ClientSession& client) {
+      if (now - client.last_interaction_ms.load() > timeout_s * 1000) {
+        spdlog::debug("Closing idle client {} ({})", client.id, client.peer);
+        ::shutdown(client.fd, SHUT_RDWR);
+      }
+    });
+  }
+}
+
 void Server::stop() {
   if (stopping_.exchange(true)) return;
-  if (listen_fd_ >= 0) {
-    ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
+  for (const int fd : listen_fds_) ::shutdown(fd, SHUT_RDWR);  // wakes accept()
+  for (auto& acceptor : acceptors_) acceptor.join();
+  acceptors_.clear();
+  for (const int fd : listen_fds_) ::close(fd);
+  listen_fds_.clear();
+  {
+    std::lock_guard lock(cron_mutex_);
   }
-  if (acceptor_.joinable()) acceptor_.join();
-  if (listen_fd_ >= 0) {
-    ::close(listen_fd_);
-    listen_fd_ = -1;
-  }
+  cron_wake_.notify_all();
+  if (cron_.joinable()) cron_.join();
   clients_.shutdown_all();
   if (!clients_.wait_empty(std::chrono::seconds(10))) {
     spdlog::warn("{} client thread(s) did not finish within 10 s", clients_.count());

@@ -6,11 +6,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "server/client_registry.h"
 #include "server/command_table.h"
-#include "server/options.h"
+#include "server/config.h"
 #include "store/active_expiry.h"
 #include "store/keyspace.h"
 
@@ -23,14 +26,16 @@ struct ServerStats {
 
 class Server {
  public:
-  explicit Server(ServerOptions options);
+  explicit Server(Config& config);
+  // A server with the default configuration (tests, tools).
+  Server();
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens; on failure returns the message to print (Redis's wording).
+  // Binds and listens on every address of `bind`; on failure returns the message to print (Redis's wording).
   std::optional<std::string> listen();
-  // Starts the acceptor thread.
+  // Starts the acceptor threads and the background jobs.
   void start();
   // Stops accepting, closes every client, waits for their threads. Idempotent.
   void stop();
@@ -42,29 +47,34 @@ class Server {
   const CommandTable& commands() const { return commands_; }
   ClientRegistry& clients() { return clients_; }
   ServerStats& stats() { return stats_; }
-  const ServerOptions& options() const { return options_; }
+  Config& config() { return config_; }
   int port() const { return bound_port_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   const std::string& run_id() const { return run_id_; }
-  size_t max_clients() const { return max_clients_; }
+  size_t max_clients() const { return static_cast<size_t>(config_.maxclients()); }
 
  private:
-  void accept_loop();
+  void accept_loop(int listen_fd);
   void serve_client(int fd);
+  bool refuse_if_protected(int fd, const std::string& peer);
+  void cron_loop();
 
-  ServerOptions options_;
+  std::unique_ptr<Config> owned_config_;  // only when constructed without a configuration
+  Config& config_;
   Keyspace keyspace_;
   CommandTable commands_;
   ClientRegistry clients_;
   ServerStats stats_;
   std::unique_ptr<ActiveExpiry> expiry_;
-  int listen_fd_ = -1;
+  std::vector<int> listen_fds_;
   int bound_port_ = 0;
   int64_t start_time_ms_;
   std::string run_id_;
-  size_t max_clients_ = 10000;
   std::atomic<bool> stopping_{false};
-  std::thread acceptor_;
+  std::vector<std::thread> acceptors_;
+  std::mutex cron_mutex_;
+  std::condition_variable cron_wake_;
+  std::thread cron_;
 };
 
 }  // namespace rc

@@ -8,71 +8,60 @@
 #include "server/commands/arguments.h"
 #include "server/commands/registry.h"
 #include "server/server.h"
-#include "store/glob.h"
+#include "server/log_level.h"
+
+#include <algorithm>
 
 namespace rc {
 namespace {
 
-std::vector<std::pair<std::string, std::string>> config_values(Server& server) {
-  const ServerOptions& options = server.options();
-  return {
-      {"bind", options.host.empty() ? "* -::*" : options.host},
-      {"port", std::to_string(server.port())},
-      {"databases", std::to_string(options.databases)},
-      {"maxclients", std::to_string(server.max_clients())},
-      {"timeout", "0"},
-      {"tcp-keepalive", "300"},
-      {"protected-mode", "no"},
-      {"save", ""},
-      {"appendonly", "no"},
-      {"appendfsync", "everysec"},
-      {"dir", "/"},
-      {"dbfilename", "dump.rdb"},
-      {"maxmemory", "0"},
-      {"maxmemory-policy", "noeviction"},
-      {"proto-max-bulk-len", "536870912"},
-      {"client-query-buffer-limit", "1073741824"},
-      {"lazyfree-lazy-user-flush", "no"},
-      {"loglevel", options.loglevel},
-      {"hz", "10"},
-      {"requirepass", ""},
-      {"io-threads", "1"},
-      {"cluster-enabled", "no"},
-      {"slave-read-only", "yes"},
-      {"replica-read-only", "yes"},
-  };
+void handle_config_get(CommandContext& ctx) {
+  const std::vector<std::string_view> patterns(ctx.argv.begin() + 2, ctx.argv.end());
+  const auto matched = ctx.server.config().matching(patterns);
+  ctx.out.map(matched.size());
+  for (const auto& [name, value] : matched) {
+    ctx.out.bulk(name);
+    ctx.out.bulk(value);
+  }
 }
 
-void handle_config_get(CommandContext& ctx) {
-  const auto values = config_values(ctx.server);
-  std::vector<const std::pair<std::string, std::string>*> matched;
-  for (const auto& entry : values) {
-    for (size_t i = 2; i < ctx.argc(); ++i) {
-      if (glob_match(ctx.arg(i), entry.first, true)) {
-        matched.push_back(&entry);
-        break;
+// CONFIG SET name value [name value ...]: all or nothing, as in Redis 7 (every value is checked first).
+void handle_config_set(CommandContext& ctx) {
+  Config& config = ctx.server.config();
+  if (ctx.argc() % 2 != 0) return ctx.out.error(errors::wrong_arity("config|set"));
+  for (size_t i = 2; i < ctx.argc(); i += 2) {
+    const std::string_view name = ctx.arg(i);
+    if (!config.known(name)) {
+      return ctx.out.error(fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name));
+    }
+    for (size_t j = 2; j < i; j += 2) {
+      if (is_word(ctx.arg(j), name)) {
+        return ctx.out.error(fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - "
+                                         "duplicate parameter", name));
       }
     }
-  }
-  ctx.out.map(matched.size());
-  for (const auto* entry : matched) {
-    ctx.out.bulk(entry->first);
-    ctx.out.bulk(entry->second);
-  }
-}
-
-void handle_config_set(CommandContext& ctx) {
-  if (ctx.argc() % 2 != 0) return ctx.out.error(errors::wrong_arity("config|set"));
-  // None of our parameters can change at run time yet: say so the way Redis does for unknown ones.
-  const auto values = config_values(ctx.server);
-  const std::string_view name = ctx.arg(2);
-  for (const auto& entry : values) {
-    if (is_word(name, entry.first)) {
+    if (!config.is_mutable(name)) {
       return ctx.out.error(fmt::format(
-          "ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable config", entry.first));
+          "ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable config", name));
     }
   }
-  ctx.out.error(fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name));
+  std::vector<std::pair<std::string, std::string>> previous;
+  for (size_t i = 2; i < ctx.argc(); i += 2) {
+    std::string name(ctx.arg(i));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    previous.emplace_back(name, config.text(name));
+    if (const auto error = config.set(name, ctx.arg(i + 1), false)) {
+      for (const auto& [restore, value] : previous) config.set(restore, value, true);
+      return ctx.out.error(fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, *error));
+    }
+  }
+  apply_log_level(config.text("loglevel"));
+  ctx.out.ok();
+}
+
+void handle_config_rewrite(CommandContext& ctx) {
+  if (const auto error = ctx.server.config().rewrite()) return ctx.out.error(*error);
+  ctx.out.ok();
 }
 
 void handle_config_resetstat(CommandContext& ctx) { ctx.out.ok(); }
@@ -87,6 +76,8 @@ void register_config(CommandTable& table) {
                   "Returns the effective values of configuration parameters."},
                  {"set", -4, kAdminFlags | kMayReplicate, 0, 0, 0, handle_config_set, "server", "2.0.0",
                   "Sets configuration parameters in-flight."},
+                 {"rewrite", 2, kAdminFlags, 0, 0, 0, handle_config_rewrite, "server", "2.8.0",
+                  "Persists the effective configuration to file."},
                  {"resetstat", 2, kAdminFlags, 0, 0, 0, handle_config_resetstat, "server", "2.0.0",
                   "Resets the server's statistics."},
              }});

@@ -24,17 +24,22 @@ void handle_ping(CommandContext& ctx) {
 
 void handle_echo(CommandContext& ctx) { ctx.out.bulk(ctx.arg(1)); }
 
-// Without a configured password the default user accepts any password ("nopass"), as in Redis.
-bool authenticate(std::string_view user, std::string_view /*password*/) { return user == "default"; }
+// The only user is "default", as in a Redis without ACL rules: without requirepass it accepts any
+// password ("nopass"), with it only that password (compared in constant time).
+bool authenticate(CommandContext& ctx, std::string_view user, std::string_view password) {
+  if (user != "default") return false;
+  return !ctx.server.config().password_required() || ctx.server.config().password_matches(password);
+}
 
 void handle_auth(CommandContext& ctx) {
   if (ctx.argc() > 3) return ctx.out.error(errors::kSyntax);
-  if (ctx.argc() == 2) {
+  if (ctx.argc() == 2 && !ctx.server.config().password_required()) {
     return ctx.out.error(
         "ERR AUTH <password> called without any password configured for the default user. "
         "Are you sure your configuration is correct?");
   }
-  if (!authenticate(ctx.arg(1), ctx.arg(2))) return ctx.out.error(kWrongPass);
+  const std::string_view user = ctx.argc() == 2 ? "default" : ctx.arg(1);
+  if (!authenticate(ctx, user, ctx.arg(ctx.argc() - 1))) return ctx.out.error(kWrongPass);
   ctx.client.authenticated = true;
   ctx.out.ok();
 }
@@ -69,7 +74,7 @@ void handle_hello(CommandContext& ctx) {
   for (size_t j = next; j < ctx.argc(); ++j) {
     const size_t more = ctx.argc() - 1 - j;
     if (is_word(ctx.arg(j), "auth") && more >= 2) {
-      if (!authenticate(ctx.arg(j + 1), ctx.arg(j + 2))) return ctx.out.error(kWrongPass);
+      if (!authenticate(ctx, ctx.arg(j + 1), ctx.arg(j + 2))) return ctx.out.error(kWrongPass);
       ctx.client.authenticated = true;
       j += 2;
     } else if (is_word(ctx.arg(j), "setname") && more >= 1) {
@@ -79,6 +84,12 @@ void handle_hello(CommandContext& ctx) {
       const std::string_view option = ctx.arg(j);
       return ctx.out.error(fmt::format("ERR Syntax error in HELLO option '{}'", option.substr(0, option.find('\0'))));
     }
+  }
+  if (!ctx.client.authenticated) {
+    return ctx.out.error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH "
+        "<user> <pass> option can be used to authenticate the client and select the RESP protocol version "
+        "at the same time");
   }
   if (version != 0) ctx.out.set_protocol(static_cast<int>(version));
   ctx.out.map(7);

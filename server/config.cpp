@@ -1,0 +1,314 @@
+#include "server/config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "protocol/inline_splitter.h"
+#include "protocol/numbers.h"
+#include "store/glob.h"
+
+namespace rc {
+namespace {
+
+enum class Type { Bool, Integer, Memory, Enum, String };
+
+struct Parameter {
+  std::string_view name;
+  Type type;
+  std::string_view default_value;
+  bool is_mutable;
+  int64_t min = 0;
+  int64_t max = INT64_MAX;
+  std::string_view choices = {};  // Enum: "a|b|c"
+};
+
+// The parameters redis-clone understands. Immutable ones can only be given at startup; persistence and
+// memory parameters are listed with what the server really does (no saving, no eviction) and cannot be
+// changed until those features exist, so that CONFIG SET never claims a change that has no effect.
+constexpr Parameter kParameters[] = {
+    {"bind", Type::String, "* -::*", false},
+    {"port", Type::Integer, "5001", false, 0, 65535},
+    {"protected-mode", Type::Bool, "yes", true},
+    {"requirepass", Type::String, "", true},
+    {"maxclients", Type::Integer, "10000", true, 1, INT32_MAX},
+    {"timeout", Type::Integer, "0", true, 0, INT32_MAX},
+    {"tcp-keepalive", Type::Integer, "300", true, 0, INT32_MAX},
+    {"databases", Type::Integer, "16", false, 1, INT32_MAX},
+    {"loglevel", Type::Enum, "notice", true, 0, 0, "debug|verbose|notice|warning"},
+    {"proto-max-bulk-len", Type::Memory, "536870912", true, 1024 * 1024, INT64_MAX},
+    {"client-query-buffer-limit", Type::Memory, "1073741824", true, 1024 * 1024, INT64_MAX},
+    {"lazyfree-lazy-user-flush", Type::Bool, "no", true},
+    {"hz", Type::Integer, "10", false, 1, 500},
+    {"save", Type::String, "", false},
+    {"appendonly", Type::Bool, "no", false},
+    {"appendfsync", Type::Enum, "everysec", false, 0, 0, "always|everysec|no"},
+    {"dir", Type::String, "", false},
+    {"dbfilename", Type::String, "dump.rdb", false},
+    {"maxmemory", Type::Memory, "0", false},
+    {"maxmemory-policy", Type::Enum, "noeviction", false, 0, 0,
+     "volatile-lru|volatile-lfu|volatile-random|volatile-ttl|allkeys-lru|allkeys-lfu|allkeys-random|noeviction"},
+    {"io-threads", Type::Integer, "1", false, 1, 128},
+    {"cluster-enabled", Type::Bool, "no", false},
+    {"replica-read-only", Type::Bool, "yes", false},
+};
+
+const Parameter* find_parameter(std::string_view name) {
+  for (const Parameter& p : kParameters) {
+    if (p.name.size() == name.size() &&
+        std::equal(name.begin(), name.end(), p.name.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+// "1gb", "512mb", "100k", "12345": Redis's memtoull. nullopt when it is not a memory value.
+std::optional<int64_t> parse_memory(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  static const std::pair<std::string_view, int64_t> kUnits[] = {
+      {"gb", 1LL << 30}, {"mb", 1LL << 20}, {"kb", 1LL << 10}, {"g", 1000LL * 1000 * 1000},
+      {"m", 1000LL * 1000}, {"k", 1000LL}, {"b", 1}};
+  int64_t multiplier = 1;
+  std::string_view digits = lower;
+  for (const auto& [suffix, factor] : kUnits) {
+    if (digits.size() > suffix.size() && digits.substr(digits.size() - suffix.size()) == suffix) {
+      multiplier = factor;
+      digits.remove_suffix(suffix.size());
+      break;
+    }
+  }
+  const auto value = parse_int64(digits);
+  if (!value || *value < 0 || *value > INT64_MAX / multiplier) return std::nullopt;
+  return *value * multiplier;
+}
+
+// Validates and normalizes a value the way Redis's typed configs do; error text on failure.
+std::optional<std::string> normalize(const Parameter& p, std::string_view value, std::string& out) {
+  switch (p.type) {
+    case Type::Bool: {
+      std::string lower(value);
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (lower != "yes" && lower != "no") return std::string("argument must be 'yes' or 'no'");
+      out = lower;
+      return std::nullopt;
+    }
+    case Type::Integer:
+    case Type::Memory: {
+      const auto number = p.type == Type::Memory ? parse_memory(value) : parse_int64(value);
+      if (!number) {
+        return std::string(p.type == Type::Memory ? "argument must be a memory value"
+                                                  : "argument couldn't be parsed into an integer");
+      }
+      if (*number < p.min || *number > p.max) {
+        return fmt::format("argument must be between {} and {} inclusive", p.min, p.max);
+      }
+      out = std::to_string(*number);
+      return std::nullopt;
+    }
+    case Type::Enum: {
+      std::string lower(value);
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::string_view choices = p.choices;
+      for (size_t start = 0; start <= choices.size();) {
+        const size_t bar = std::min(choices.find('|', start), choices.size());
+        if (choices.substr(start, bar - start) == lower) {
+          out = lower;
+          return std::nullopt;
+        }
+        start = bar + 1;
+      }
+      std::string listed(choices);
+      std::replace(listed.begin(), listed.end(), '|', ',');
+      return fmt::format("argument(s) must be one of the following: {}", listed);
+    }
+    case Type::String:
+      out = std::string(value);
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// Writes a value as a config-file word, quoted when it needs to be.
+std::string quoted(const std::string& value) {
+  if (!value.empty() && value.find_first_of(" \t\"'\\\r\n") == std::string::npos) return value;
+  std::string out = "\"";
+  for (const char c : value) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> split_config_line(std::string_view line) {
+  return split_inline_arguments(line);
+}
+
+Config::Config() {
+  for (const Parameter& p : kParameters) values_.emplace(std::string(p.name), std::string(p.default_value));
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) != nullptr) values_["dir"] = cwd;
+}
+
+bool Config::known(std::string_view name) const { return find_parameter(name) != nullptr; }
+
+bool Config::is_mutable(std::string_view name) const {
+  const Parameter* p = find_parameter(name);
+  return p != nullptr && p->is_mutable;
+}
+
+std::optional<std::string> Config::set(std::string_view name, std::string_view value, bool startup) {
+  const Parameter* p = find_parameter(name);
+  if (p == nullptr) return std::string("Bad directive or wrong number of arguments");
+  if (!startup && !p->is_mutable) return std::string("can't set immutable config");
+  std::string normalized;
+  if (auto error = normalize(*p, value, normalized)) return error;
+  {
+    std::unique_lock lock(mutex_);
+    values_[std::string(p->name)] = normalized;
+  }
+  refresh_cached(p->name);
+  return std::nullopt;
+}
+
+void Config::refresh_cached(std::string_view name) {
+  const std::string value = text(name);
+  if (name == "maxclients") maxclients_ = integer(name);
+  if (name == "timeout") timeout_ = integer(name);
+  if (name == "tcp-keepalive") tcp_keepalive_ = integer(name);
+  if (name == "proto-max-bulk-len") proto_max_bulk_len_ = integer(name);
+  if (name == "client-query-buffer-limit") query_buffer_limit_ = integer(name);
+  if (name == "protected-mode") protected_mode_ = value == "yes";
+  if (name == "lazyfree-lazy-user-flush") lazyfree_user_flush_ = value == "yes";
+  if (name == "requirepass") password_set_ = !value.empty();
+}
+
+std::optional<std::string> Config::get(std::string_view name) const {
+  const Parameter* p = find_parameter(name);
+  if (p == nullptr) return std::nullopt;
+  std::shared_lock lock(mutex_);
+  const auto it = values_.find(p->name);
+  return it == values_.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+int64_t Config::integer(std::string_view name) const { return parse_int64(text(name)).value_or(0); }
+
+bool Config::password_matches(std::string_view candidate) const {
+  const std::string secret = text("requirepass");
+  // Constant time in the secret's content: every byte is compared whatever the first mismatch, and the
+  // length difference is folded into the result rather than returned early.
+  unsigned char difference = static_cast<unsigned char>(secret.size() != candidate.size());
+  const size_t length = std::max(secret.size(), candidate.size());
+  for (size_t i = 0; i < length; ++i) {
+    const unsigned char a = i < secret.size() ? static_cast<unsigned char>(secret[i]) : 0;
+    const unsigned char b = i < candidate.size() ? static_cast<unsigned char>(candidate[i]) : 0;
+    difference |= static_cast<unsigned char>(a ^ b);
+  }
+  return difference == 0 && !secret.empty();
+}
+
+std::vector<std::pair<std::string, std::string>> Config::matching(const std::vector<std::string_view>& patterns) const {
+  std::vector<std::pair<std::string, std::string>> found;
+  std::shared_lock lock(mutex_);
+  for (const Parameter& p : kParameters) {
+    for (std::string_view pattern : patterns) {
+      if (glob_match(pattern, p.name, true)) {
+        found.emplace_back(std::string(p.name), values_.find(p.name)->second);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+std::optional<std::string> Config::load_text(const std::string& text, const std::string& origin) {
+  std::istringstream lines(text);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const auto words = split_config_line(line);
+    std::string error;
+    if (!words) {
+      error = "Unbalanced quotes in configuration line";
+    } else if (words->size() < 2 && !(words->size() == 1 && (*words)[0] == "save")) {
+      error = "Bad directive or wrong number of arguments";
+    } else {
+      std::string value;
+      for (size_t i = 1; i < words->size(); ++i) value += (i > 1 ? " " : "") + (*words)[i];
+      if (auto failed = set((*words)[0], value, true)) error = *failed;
+    }
+    if (!error.empty()) {
+      return fmt::format("\n*** FATAL CONFIG FILE ERROR (redis-clone) ***\nReading the configuration {}, at line {}\n>>> '{}'\n{}",
+                         origin, number, line, error);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Config::load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return fmt::format("Fatal error, can't open config file '{}': No such file or directory", path);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  file_ = path;
+  return load_text(contents.str(), "file");
+}
+
+std::optional<std::string> Config::rewrite() const {
+  if (file_.empty()) return std::string("ERR The server is running without a config file");
+  // Keep comments and unknown lines; replace each known directive's first line with its current value,
+  // drop its repeats, and append changed parameters that the file did not mention.
+  std::ifstream in(file_);
+  std::vector<std::string> out;
+  std::vector<std::string> written;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto words = split_config_line(line);
+    const Parameter* p = words && !words->empty() && line.find_first_not_of(" \t") != std::string::npos &&
+                                 line[line.find_first_not_of(" \t")] != '#'
+                             ? find_parameter((*words)[0])
+                             : nullptr;
+    if (p == nullptr) {
+      out.push_back(line);
+      continue;
+    }
+    if (std::find(written.begin(), written.end(), p->name) != written.end()) continue;
+    written.emplace_back(p->name);
+    out.push_back(fmt::format("{} {}", p->name, quoted(text(p->name))));
+  }
+  for (const Parameter& p : kParameters) {
+    if (std::find(written.begin(), written.end(), p.name) != written.end()) continue;
+    const std::string value = text(p.name);
+    if (value == p.default_value || p.name == "dir") continue;
+    out.push_back(fmt::format("{} {}", p.name, quoted(value)));
+  }
+  const std::string temporary = file_ + ".tmp-rewrite";
+  {
+    std::ofstream file(temporary, std::ios::trunc);
+    for (const auto& kept : out) file << kept << "\n";
+    if (!file.flush()) return fmt::format("ERR Rewriting config file: {}", "write failed");
+  }
+  if (std::rename(temporary.c_str(), file_.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return std::string("ERR Rewriting config file: rename failed");
+  }
+  return std::nullopt;
+}
+
+}  // namespace rc
