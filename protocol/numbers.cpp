@@ -40,8 +40,8 @@ namespace {
 constexpr size_t kMaxNumberText = 5 * 1024;
 
 template <typename Float, typename Parse>
-std::optional<Float> parse_floating(std::string_view text, Parse parse, bool allow_infinite) {
-  if (text.empty() || text.size() > kMaxNumberText) return std::nullopt;
+std::optional<Float> parse_floating(std::string_view text, Parse parse, bool allow_infinite, size_t max_length) {
+  if (text.empty() || text.size() > max_length) return std::nullopt;
   if (std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
   const std::string buffer(text);
   char* end = nullptr;
@@ -57,12 +57,14 @@ std::optional<Float> parse_floating(std::string_view text, Parse parse, bool all
 }  // namespace
 
 std::optional<double> parse_double(std::string_view text) {
-  return parse_floating<double>(text, [](const char* s, char** e) { return std::strtod(s, e); }, true);
+  return parse_floating<double>(text, [](const char* s, char** e) { return std::strtod(s, e); }, true,
+                                std::string_view::npos);
 }
 
 std::optional<long double> parse_long_double(std::string_view text) {
+  // string2ld reads into a MAX_LONG_DOUBLE_CHARS buffer: 5119 characters at most.
   return parse_floating<long double>(text, [](const char* s, char** e) { return std::strtold(s, e); },
-                                     false);
+                                     false, kMaxNumberText - 1);
 }
 
 std::string format_double(double value) {

@@ -37,7 +37,7 @@ constexpr Parameter kParameters[] = {
     {"port", Type::Integer, "5001", false, 0, 65535},
     {"protected-mode", Type::Bool, "yes", true},
     {"requirepass", Type::String, "", true},
-    {"maxclients", Type::Integer, "10000", true, 1, INT32_MAX},
+    {"maxclients", Type::Integer, "10000", true, 1, UINT32_MAX},
     {"timeout", Type::Integer, "0", true, 0, INT32_MAX},
     {"tcp-keepalive", Type::Integer, "300", true, 0, INT32_MAX},
     {"databases", Type::Integer, "16", false, 1, INT32_MAX},
@@ -126,8 +126,8 @@ std::optional<std::string> normalize(const Parameter& p, std::string_view value,
         }
         start = bar + 1;
       }
-      std::string listed(choices);
-      std::replace(listed.begin(), listed.end(), '|', ',');
+      std::string listed;
+      for (const char c : choices) listed += c == '|' ? std::string(", ") : std::string(1, c);
       return fmt::format("argument(s) must be one of the following: {}", listed);
     }
     case Type::String:
@@ -137,8 +137,9 @@ std::optional<std::string> normalize(const Parameter& p, std::string_view value,
   return std::nullopt;
 }
 
-// Writes a value as a config-file word, quoted when it needs to be.
-std::string quoted(const std::string& value) {
+}  // namespace
+
+std::string quote_config_word(const std::string& value) {
   if (!value.empty() && value.find_first_of(" \t\"'\\\r\n") == std::string::npos) return value;
   std::string out = "\"";
   for (const char c : value) {
@@ -151,6 +152,11 @@ std::string quoted(const std::string& value) {
   }
   return out + "\"";
 }
+
+namespace {
+
+// Directives whose value is a list of words ("save 3600 1 300 100", "bind 127.0.0.1 -::1").
+bool takes_several_words(std::string_view name) { return name == "save" || name == "bind"; }
 
 }  // namespace
 
@@ -222,14 +228,23 @@ bool Config::password_matches(std::string_view candidate) const {
 }
 
 std::vector<std::pair<std::string, std::string>> Config::matching(const std::vector<std::string_view>& patterns) const {
+  // As Redis's CONFIG GET: a name without glob characters is looked up directly and answered under the
+  // spelling the client used; a pattern matches every parameter name. Each parameter appears once.
   std::vector<std::pair<std::string, std::string>> found;
+  std::vector<const Parameter*> seen;
   std::shared_lock lock(mutex_);
-  for (const Parameter& p : kParameters) {
-    for (std::string_view pattern : patterns) {
-      if (glob_match(pattern, p.name, true)) {
-        found.emplace_back(std::string(p.name), values_.find(p.name)->second);
-        break;
-      }
+  auto add = [&](const Parameter& p, std::string_view shown) {
+    if (std::find(seen.begin(), seen.end(), &p) != seen.end()) return;
+    seen.push_back(&p);
+    found.emplace_back(std::string(shown), values_.find(p.name)->second);
+  };
+  for (std::string_view pattern : patterns) {
+    if (pattern.find_first_of("[*?") == std::string_view::npos) {
+      if (const Parameter* p = find_parameter(pattern)) add(*p, pattern);
+      continue;
+    }
+    for (const Parameter& p : kParameters) {
+      if (glob_match(pattern, p.name, true)) add(p, p.name);
     }
   }
   return found;
@@ -246,8 +261,10 @@ std::optional<std::string> Config::load_text(const std::string& text, const std:
     std::string error;
     if (!words) {
       error = "Unbalanced quotes in configuration line";
-    } else if (words->size() < 2 && !(words->size() == 1 && (*words)[0] == "save")) {
+    } else if (!known((*words)[0])) {
       error = "Bad directive or wrong number of arguments";
+    } else if (!takes_several_words((*words)[0]) && words->size() != 2) {
+      error = "wrong number of arguments";
     } else {
       std::string value;
       for (size_t i = 1; i < words->size(); ++i) value += (i > 1 ? " " : "") + (*words)[i];
@@ -290,13 +307,13 @@ std::optional<std::string> Config::rewrite() const {
     }
     if (std::find(written.begin(), written.end(), p->name) != written.end()) continue;
     written.emplace_back(p->name);
-    out.push_back(fmt::format("{} {}", p->name, quoted(text(p->name))));
+    out.push_back(fmt::format("{} {}", p->name, quote_config_word(text(p->name))));
   }
   for (const Parameter& p : kParameters) {
     if (std::find(written.begin(), written.end(), p.name) != written.end()) continue;
     const std::string value = text(p.name);
     if (value == p.default_value || p.name == "dir") continue;
-    out.push_back(fmt::format("{} {}", p.name, quoted(value)));
+    out.push_back(fmt::format("{} {}", p.name, quote_config_word(value)));
   }
   const std::string temporary = file_ + ".tmp-rewrite";
   {

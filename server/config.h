@@ -66,6 +66,9 @@ class Config {
   std::atomic<bool> password_set_{false};
 };
 
+// A value written as one config-file word: quoted (with escapes) when it holds blanks or quotes, or is empty.
+std::string quote_config_word(const std::string& value);
+
 // Splits a line of config text into words as Redis does (quotes as in redis-cli; nullopt if unbalanced).
 std::optional<std::vector<std::string>> split_config_line(std::string_view line);
 

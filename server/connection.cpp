@@ -57,7 +57,7 @@ bool Connection::receive() {
 DecodeLimits Connection::current_limits() const {
   DecodeLimits limits;
   limits.max_bulk = server_.config().proto_max_bulk_len();
-  limits.unauthenticated = !session_->authenticated;
+  limits.unauthenticated = !session_->authenticated && server_.config().password_required();
   return limits;
 }
 

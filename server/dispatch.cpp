@@ -50,7 +50,11 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
   if (!arity_ok(command->arity, argv.size())) {
     return writer.error(errors::wrong_arity(command_fullname(*command, container)));
   }
-  if (!client.authenticated && !(command->flags & kNoAuth)) return writer.error(errors::kNoAuth);
+  // As Redis's authRequired: a client needs AUTH only while a password is set (clearing it at run time
+  // lets everybody in; setting one leaves already connected clients authenticated).
+  if (!client.authenticated && server.config().password_required() && !(command->flags & kNoAuth)) {
+    return writer.error(errors::kNoAuth);
+  }
   CommandContext context{server, client, writer, argv};
   command->handler(context);
   // HELLO may have switched the protocol for the replies that follow.

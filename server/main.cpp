@@ -56,13 +56,20 @@ bool load_configuration(rc::Config& config, const rc::CommandLine& line) {
   if (const char* password = std::getenv("REDIS_CLONE_PASSWORD"); password != nullptr && *password != '\0') {
     config.set("requirepass", password, true);
   }
-  for (const auto& [name, value] : line.directives) {
+  for (const auto& [name, words] : line.directives) {
+    std::string value;
+    for (const auto& word : words) {
+      if (!value.empty()) value.push_back(' ');
+      value.append(rc::quote_config_word(word));
+    }
     if (!config.known(name)) {
       std::fprintf(stderr, "redis-clone: unknown option '--%s' (see --help)\n", name.c_str());
       return false;
     }
-    if (const auto error = config.set(name, value, true)) {
-      std::fprintf(stderr, "redis-clone: invalid --%s '%s': %s\n", name.c_str(), value.c_str(), error->c_str());
+    // A flag is read as a config line ("--save 900 1" is "save 900 1"), with the same checks.
+    if (const auto error = config.load_text(name + " " + value, "command line")) {
+      std::fprintf(stderr, "redis-clone: invalid --%s '%s': %s\n", name.c_str(), value.c_str(),
+                   error->substr(error->rfind('\n') + 1).c_str());
       return false;
     }
   }

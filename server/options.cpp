@@ -38,8 +38,12 @@ namespace {
 std::optional<std::string> add_listen_address(CommandLine& line, const std::string& value) {
   const auto address = parse_listen_address(value);
   if (!address) return fmt::format("invalid --listenAddr '{}': expected [host]:port, e.g. :5001", value);
-  line.directives.emplace_back("bind", address->first.empty() ? "* -::*" : address->first);
-  line.directives.emplace_back("port", std::to_string(address->second));
+  if (address->first.empty()) {
+    line.directives.push_back({"bind", {"*", "-::*"}});
+  } else {
+    line.directives.push_back({"bind", {address->first}});
+  }
+  line.directives.push_back({"port", {std::to_string(address->second)}});
   return std::nullopt;
 }
 
@@ -58,22 +62,22 @@ ParseOutcome parse_options(const std::vector<std::string>& args) {
     if (arg == "--version" || arg == "-v") return {ParseOutcome::Kind::Version, {}, {}};
     if (!is_flag(arg)) return {ParseOutcome::Kind::Error, {}, fmt::format("unexpected argument '{}' (see --help)", arg)};
     std::string name = arg.substr(2);
-    std::string value;
+    std::vector<std::string> words;
     const size_t equals = name.find('=');
     if (equals != std::string::npos) {
-      value = name.substr(equals + 1);
+      words.push_back(name.substr(equals + 1));
       name = name.substr(0, equals);
     } else {
       // Redis style: the values are every word up to the next flag (`--save 900 1 300 10`).
-      bool first = true;
-      for (; i + 1 < args.size() && !is_flag(args[i + 1]); ++i, first = false) value += (first ? "" : " ") + args[i + 1];
-      if (first) return {ParseOutcome::Kind::Error, {}, fmt::format("option '--{}' needs a value (see --help)", name)};
+      for (; i + 1 < args.size() && !is_flag(args[i + 1]); ++i) words.push_back(args[i + 1]);
+      if (words.empty()) return {ParseOutcome::Kind::Error, {}, fmt::format("option '--{}' needs a value (see --help)", name)};
     }
     if (name == "listenAddr") {
-      if (auto error = add_listen_address(line, value)) return {ParseOutcome::Kind::Error, {}, *error};
+      if (words.size() != 1) return {ParseOutcome::Kind::Error, {}, "--listenAddr takes one address"};
+      if (auto error = add_listen_address(line, words[0])) return {ParseOutcome::Kind::Error, {}, *error};
       continue;
     }
-    line.directives.emplace_back(name, value);
+    line.directives.emplace_back(name, std::move(words));
   }
   return outcome;
 }

@@ -11,7 +11,8 @@ namespace rc {
 
 struct CommandLine {
   std::string config_file;  // empty: none
-  std::vector<std::pair<std::string, std::string>> directives;  // in order; later ones win
+  // In order (later ones win): a directive and its words, e.g. {"save", {"900", "1"}}.
+  std::vector<std::pair<std::string, std::vector<std::string>>> directives;
 };
 
 // Splits "host:port", ":port", "[v6]:port"; nullopt when it is not an address.

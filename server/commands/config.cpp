@@ -28,7 +28,7 @@ void handle_config_get(CommandContext& ctx) {
 // CONFIG SET name value [name value ...]: all or nothing, as in Redis 7 (every value is checked first).
 void handle_config_set(CommandContext& ctx) {
   Config& config = ctx.server.config();
-  if (ctx.argc() % 2 != 0) return ctx.out.error(errors::wrong_arity("config|set"));
+  if (ctx.argc() % 2 != 0) return ctx.out.error(errors::kSyntax);
   for (size_t i = 2; i < ctx.argc(); i += 2) {
     const std::string_view name = ctx.arg(i);
     if (!config.known(name)) {

@@ -85,7 +85,7 @@ void handle_hello(CommandContext& ctx) {
       return ctx.out.error(fmt::format("ERR Syntax error in HELLO option '{}'", option.substr(0, option.find('\0'))));
     }
   }
-  if (!ctx.client.authenticated) {
+  if (!ctx.client.authenticated && ctx.server.config().password_required()) {
     return ctx.out.error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH "
         "<user> <pass> option can be used to authenticate the client and select the RESP protocol version "
