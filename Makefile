@@ -44,7 +44,8 @@ test: build
 	scripts/run-tests.sh
 
 bench: build
-	scripts/bench.sh
+	@scripts/install-deps.sh bench
+	scripts/bench.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) build-* redis-clone scripts/test-client/test-client

@@ -4,6 +4,7 @@
 #
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh docker     also what `make docker-build` needs (podman, runc, mmdebstrap)
+#   scripts/install-deps.sh bench      also what `make bench` needs (matplotlib for the scaling plot)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,12 @@ if ! "$PY" -c 'import redis, pytest' 2>/dev/null; then
   echo "install-deps: installing Python test tools"
   "$PY" -m pip install -q --disable-pip-version-check -r tests/e2e/requirements.txt \
     || "$PY" -m pip install -q --disable-pip-version-check --break-system-packages -r tests/e2e/requirements.txt
+fi
+
+if [ "${1:-}" = bench ] && ! "$PY" -c 'import matplotlib' 2>/dev/null; then
+  echo "install-deps: installing matplotlib for the benchmark plot"
+  "$PY" -m pip install -q --disable-pip-version-check matplotlib \
+    || "$PY" -m pip install -q --disable-pip-version-check --break-system-packages matplotlib
 fi
 
 # The Go test client's modules (go-redis v9), as go.sum pins them.

@@ -1,0 +1,533 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of redis-clone and a reference server (Debian's redis-server by default).
+
+Started by scripts/bench.sh, which passes its arguments through (`scripts/bench.sh --help`). Standard library
+only: benchlib.py beside this file runs the servers and talks RESP; plot.py draws the --scaling plot
+(matplotlib or gnuplot).
+
+Exit codes: 0 ok, 2 usage or a missing tool, 3 a server did not start, 4 a server died or runs failed.
+"""
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import (CLK_TCK, BenchError, Conn, Server, die_with_parent, cpu_ticks, info_field, kernel_stack_kb,
+                      load_keys, log, median, ping_latencies_us, proc_status, raise_nofile, stop_all, warn)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# Default workloads: name, redis-benchmark test, clients, pipeline, value bytes, requests.
+# Requests are sized for about 2.5 s each on Debian's redis-server on a 2-core machine.
+WORKLOADS = [
+    ("SET c50 P1", "set", 50, 1, 16, 200_000),
+    ("GET c50 P1", "get", 50, 1, 16, 200_000),
+    ("SET c50 P16", "set", 50, 16, 16, 2_000_000),
+    ("GET c50 P16", "get", 50, 16, 16, 2_000_000),
+    ("SET c1 P1", "set", 1, 1, 16, 40_000),
+    ("GET c1 P1", "get", 1, 1, 16, 40_000),
+    ("GET c500 P1", "get", 500, 1, 16, 200_000),
+    ("SET d1024 c50", "set", 50, 1, 1024, 200_000),  # last: it leaves 1 KB values behind
+]
+SCALING_CLIENTS = [1, 10, 50, 200, 1000, 5000]
+KEYSPACE = 100_000          # redis-benchmark -r; its keys are key:%012d
+
+
+# ----------------------------------------------------------------------------------------------------------
+# redis-benchmark runs
+
+def bench_run(srv, test, clients, pipeline, size, requests, timeout_s):
+    """One redis-benchmark run: dict(rps, p50, p99, cpu_us) or dict(error=...)."""
+    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "-t", test, "-n", str(requests),
+            "-c", str(clients), "-P", str(pipeline), "-d", str(size), "-r", str(KEYSPACE), "--csv"]
+    what = "redis-benchmark -t %s -c %d -P %d -d %d" % (test, clients, pipeline, size)
+    t0 = cpu_ticks(srv.pid)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=die_with_parent)
+    deadline = time.monotonic() + timeout_s
+    last_check, last_ticks = time.monotonic(), t0
+    try:
+        while True:    # wait for redis-benchmark, but not past the deadline, the server's death or its hang
+            try:
+                text = proc.communicate(timeout=0.5)[0]
+                rc = proc.returncode
+                break
+            except subprocess.TimeoutExpired:
+                hung = None
+                if time.monotonic() - last_check > 10:       # no CPU used for 10 s and no answer to PING
+                    ticks = cpu_ticks(srv.pid)
+                    if ticks == last_ticks:
+                        hung = srv.ping_once()
+                    last_check, last_ticks = time.monotonic(), ticks
+                if hung or not srv.alive() or time.monotonic() > deadline:
+                    proc.kill()
+                    text = proc.communicate()[0]
+                    if hung:
+                        raise BenchError("%s hung during %s: no CPU time used for 10 s and no answer to PING (%s)"
+                                         % (srv.label, what, hung))
+                    text, rc = text + "\ntimed out after %d s" % timeout_s, -1
+                    break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    t1 = cpu_ticks(srv.pid)
+    srv.check_alive(what)
+    # "SET","rps","avg","min","p50","p95","p99","max"
+    rows = [l for l in text.splitlines() if l.startswith('"%s",' % test.upper())]
+    if rc != 0 or not rows:
+        return {"error": "rc=%s: %s" % (rc, " ".join(text.strip().splitlines()[-2:])[:200])}
+    f = rows[-1].replace('"', "").split(",")
+    cpu = (t1 - t0) * 1e6 / CLK_TCK / requests if t0 is not None and t1 is not None else float("nan")
+    return {"rps": float(f[1]), "p50": float(f[4]), "p99": float(f[6]), "cpu_us": cpu}
+
+
+def run_series(pair, specs, rounds, scale, timeout_s, failures):
+    """specs: [(name, test, c, P, d, n)]. Runs A B A B ... per workload; returns {name: {label: [results]}}.
+    If a server dies, the table of what was measured so far is printed before the error is passed on."""
+    results = {}
+    try:
+        run_specs(pair, specs, rounds, scale, timeout_s, failures, results)
+    except BenchError:
+        if any(v for by in results.values() for v in by.values()):
+            log("\nresults so far:")
+            print_table(results, pair[0].label, pair[1].label)
+        raise
+    return results
+
+
+def run_specs(pair, specs, rounds, scale, timeout_s, failures, results):
+    for name, test, c, p, d, n in specs:
+        n = max(1000, int(n * scale))
+        results[name] = {s.label: [] for s in pair}
+        for r in range(rounds):
+            for srv in pair:
+                res = bench_run(srv, test, c, p, d, n, timeout_s)
+                if "error" in res:
+                    warn("%s on %s, round %d failed: %s" % (name, srv.label, r + 1, res["error"]))
+                    failures.append(name)
+                    if srv.ping_once() is not None:     # a hung server would make every later run time out
+                        raise BenchError("%s no longer answers PING after a failed run" % srv.label, 4)
+                else:
+                    results[name][srv.label].append(res)
+
+
+def print_table(results, a, b):
+    """Medians per workload: ops/s, A/B of the median ops/s (and the range of the per-round ratios), latency,
+    and the server's CPU time (user + system, all threads) per request, A/B."""
+    hdr = ("workload", a + " ops/s", b + " ops/s", "%s/%s" % (a, b), "per round", a + " p50/p99 ms",
+           b + " p50/p99 ms", "cpu us/req", "cpu %s/%s" % (a, b))
+    widths = [13, 11, 11, 8, 9, 11, 11, 11, 8]
+    widths = [max(w, len(h)) for w, h in zip(widths, hdr)]
+    fmt = "  ".join("%-*s" if i == 0 else "%*s" for i in range(len(hdr)))
+
+    def row(cells):
+        return fmt % tuple(x for pair in zip(widths, cells) for x in pair)
+
+    log(row(hdr))
+    log("-" * (sum(widths) + 2 * (len(widths) - 1)))
+    for name, by in results.items():
+        ra, rb = by.get(a, []), by.get(b, [])
+        ops_a, ops_b = median([x["rps"] for x in ra]), median([x["rps"] for x in rb])
+        cpu_a, cpu_b = median([x["cpu_us"] for x in ra]), median([x["cpu_us"] for x in rb])
+        paired = sorted(x["rps"] / y["rps"] for x, y in zip(ra, rb) if y["rps"] > 0)
+        lat = lambda rs: "%.3f/%.3f" % (median([x["p50"] for x in rs]), median([x["p99"] for x in rs])) if rs else "n/a"
+        ratio = lambda x, y: "%.2f" % (x / y) if x == x and y == y and y > 0 else "n/a"
+        log(row((name, "%.0f" % ops_a if ra else "n/a", "%.0f" % ops_b if rb else "n/a", ratio(ops_a, ops_b),
+                 "%.2f-%.2f" % (paired[0], paired[-1]) if len(paired) > 1 else "-", lat(ra), lat(rb),
+                 "%.2f/%.2f" % (cpu_a, cpu_b) if ra or rb else "n/a", ratio(cpu_a, cpu_b))))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Modes
+
+def preload(pair):
+    for srv in pair:
+        secs = load_keys(srv.port, KEYSPACE, "key:%012d", 16)
+        c = Conn(srv.port)
+        try:
+            got = c.call("GET", "key:%012d" % 4242)
+        finally:
+            c.close()
+        if got != b"%016d" % 4242:
+            raise BenchError("%s: after preloading, GET key:%012d returned %r" % (srv.label, 4242, got))
+        log("  preloaded %d keys key:%%012d (16-byte values) into %s in %.1f s" % (KEYSPACE, srv.label, secs))
+
+
+def run_workloads(pair, specs, args, scale, timeout_s, failures):
+    """Fresh servers, the 100000 keys preloaded, then specs A B A B; prints the table and returns the results."""
+    for s in pair:
+        s.start()
+    print_versions(pair)
+    preload(pair)
+    res = run_series(pair, specs, args.rounds, scale, timeout_s, failures)
+    log_threads(pair)
+    for s in pair:
+        s.stop()
+    log("")
+    print_table(res, pair[0].label, pair[1].label)
+    return res
+
+
+def mode_default(pair, args, failures):
+    specs = [w for w in WORKLOADS if not args.only or re.search(args.only, w[0])]
+    if not specs:
+        raise BenchError("--only %r matches no workload (%s)" % (args.only, ", ".join(w[0] for w in WORKLOADS)), 2)
+    log("\n== throughput: redis-benchmark -r %d, %d round(s), A B A B%s" % (
+        KEYSPACE, args.rounds, ", quick (3/4 of the requests)" if args.quick else ""))
+    run_workloads(pair, specs, args, 0.75 if args.quick else 1.0, 120 if args.quick else 240, failures)
+
+
+def mode_scaling(pair, args, failures):
+    specs = [("GET c%d" % c, "get", c, 1, 16, 40_000 if c == 1 else 200_000) for c in SCALING_CLIENTS]
+    specs = [s for s in specs if not args.only or re.search(args.only, s[0])]
+    if not specs:
+        raise BenchError("--only %r matches no client count (GET c1 ... GET c5000)" % args.only, 2)
+    log("\n== scaling: GET -P 1 -d 16 -r %d at %s clients, %d round(s), A B A B%s" % (
+        KEYSPACE, ",".join(map(str, SCALING_CLIENTS)), args.rounds, ", quick (1/2 of the requests)" if args.quick else ""))
+    res = run_workloads(pair, specs, args, 0.5 if args.quick else 1.0, 120 if args.quick else 300, failures)
+    # plot: ops/s and p99 against clients
+    data = {"labels": [s.label for s in pair], "points": [],
+            "title": "GET -P 1 -d 16, %s: %s vs %s, %d cores, %d round(s)" % (
+                time.strftime("%Y-%m-%d"), pair[0].version_seen, pair[1].version_seen, os.cpu_count(), args.rounds)}
+    for name, by in res.items():
+        clients = int(name.split("c", 1)[1])
+        for s in pair:
+            rs = by.get(s.label, [])
+            if rs:
+                data["points"].append({"server": s.label, "clients": clients,
+                                       "rps": median([x["rps"] for x in rs]), "p99": median([x["p99"] for x in rs])})
+    jpath = os.path.join(args.workdir, "scaling.json")
+    with open(jpath, "w") as f:
+        json.dump(data, f)
+    out = os.path.abspath(args.plot)
+    try:
+        p = subprocess.run([sys.executable, os.path.join(HERE, "plot.py"), jpath, out], capture_output=True,
+                           text=True, timeout=120)
+        msg = (p.stdout + p.stderr).strip()
+        if p.returncode == 0:
+            log("plot: %s" % (msg or out))
+        else:
+            warn("no plot: %s" % msg)
+    except subprocess.TimeoutExpired:
+        warn("no plot: plot.py took longer than 120 s")
+
+
+def mode_memory(pair, args, failures):
+    n = args.keys
+    variants = [("16 B", 16, None), ("16 B + TTL", 16, 86_400), ("100 B", 100, None)]
+    log("\n== memory: %d keys key:%%07d, pipelined SETs; fresh servers per variant; RSS = VmRSS of the server;"
+        % n)
+    log("   per key = (after - before) / keys; used_memory from INFO memory")
+    rows = []
+    for vname, size, ttl in variants:
+        for srv in pair:
+            srv.start()
+            if vname == variants[0][0]:
+                log("  %s: %s" % (srv.label, srv.version()))
+            time.sleep(0.5)
+            rss0 = proc_status(srv.pid)["rss_kb"]
+            um0 = info_field(srv.port, "memory", "used_memory")
+            row = {"variant": vname, "server": srv.label}
+            try:
+                row["load_s"] = load_keys(srv.port, n, "key:%07d", size, ttl)
+            except BenchError as e:
+                srv.check_alive("loading %d keys" % n)
+                warn(str(e))
+                failures.append("memory " + vname)
+                srv.stop()
+                continue
+            srv.check_alive("loading %d keys" % n)
+            c = Conn(srv.port)
+            bad = []
+            try:
+                for i in (0, n // 2, n - 1):
+                    v = c.call("GET", "key:%07d" % i)
+                    if v != b"%0*d" % (size, i):
+                        bad.append("GET key:%07d -> %r" % (i, v[:40] if isinstance(v, bytes) else v))
+                if ttl:
+                    t = c.call("TTL", "key:%07d" % (n - 1))
+                    if not isinstance(t, int) or not 0 < t <= ttl:
+                        bad.append("TTL key:%07d -> %r" % (n - 1, t))
+                dbsize = c.call("DBSIZE")
+            finally:
+                c.close()
+            time.sleep(1.0)
+            rss1 = proc_status(srv.pid)["rss_kb"]
+            um1 = info_field(srv.port, "memory", "used_memory")
+            row.update(rss0_mb=rss0 / 1024, rss1_mb=rss1 / 1024, rss_per_key=(rss1 - rss0) * 1024 / n,
+                       um_per_key=(int(um1) - int(um0)) / n if um0 and um1 else None, dbsize=dbsize, bad=bad)
+            if bad or dbsize != n:
+                failures.append("memory " + vname)
+            rows.append(row)
+            srv.stop()
+    log("")
+    hdr = "%-12s %-8s %9s %9s %11s %17s %8s %9s" % ("values", "server", "RSS0 MiB", "RSS1 MiB", "RSS B/key",
+                                                    "used_memory B/key", "load s", "DBSIZE")
+    log(hdr)
+    log("-" * len(hdr))
+    for r in rows:
+        log("%-12s %-8s %9.1f %9.1f %11.1f %17s %8.2f %9s" % (
+            r["variant"], r["server"], r["rss0_mb"], r["rss1_mb"], r["rss_per_key"],
+            "%.1f" % r["um_per_key"] if r["um_per_key"] is not None else "n/a", r["load_s"], r["dbsize"]))
+        for b in r["bad"]:
+            log("   %s: WRONG: %s" % (r["server"], b))
+        if r["dbsize"] != n:
+            log("   %s: WRONG: DBSIZE %r, expected %d" % (r["server"], r["dbsize"], n))
+    a, b = pair[0].label, pair[1].label
+    per_key = {(r["variant"], r["server"]): r["rss_per_key"] for r in rows}
+    ratios = ["%s %.2f" % (v, per_key[v, a] / per_key[v, b]) for v, _, _ in variants
+              if (v, a) in per_key and per_key.get((v, b), 0) > 0]
+    if ratios:
+        log("RSS per key %s/%s: %s" % (a, b, ", ".join(ratios)))
+
+
+def mode_conns(pair, args, failures):
+    n = args.conns
+    raise_nofile(n + 200)
+    log("\n== connections: %d idle clients (each answered one PING), then PING latency on one more client" % n)
+    log("   RSS/conn from VmRSS; kstack/conn = system-wide KernelStack delta / N (thread stacks VmRSS misses)")
+    rows = []
+    for srv in pair:
+        srv.start([x.replace("{maxclients}", str(n + 100)) for x in srv.maxclients_args])
+        log("  %s: %s" % (srv.label, srv.version()))
+        if not srv.maxclients_args:
+            check_maxclients(srv, n + 1)
+        extra = Conn(srv.port)
+        held = []
+        row = {"server": srv.label}
+        try:
+            row["idle_p50"], row["idle_p99"] = ping_latencies_us(extra)
+            time.sleep(0.3)
+            st0, ks0 = proc_status(srv.pid), kernel_stack_kb()
+            t0 = time.monotonic()
+            deadline = t0 + 300
+            for i in range(n):
+                if time.monotonic() > deadline:
+                    raise BenchError("only %d of %d connections opened within 300 s" % (i, n))
+                try:
+                    c = Conn(srv.port, timeout=10)
+                    held.append(c)
+                    r = c.call("PING")
+                except OSError as e:
+                    raise BenchError("connection %d of %d: %s" % (i + 1, n, e))
+                if r != b"+PONG":
+                    raise BenchError("connection %d of %d: PING answered %r" % (i + 1, n, r))
+            row["open_s"] = time.monotonic() - t0
+            time.sleep(1.0)
+            st1, ks1 = proc_status(srv.pid), kernel_stack_kb()
+            row.update(rss_per_conn=(st1["rss_kb"] - st0["rss_kb"]) * 1024 / n, kstack_per_conn=(ks1 - ks0) * 1024 / n,
+                       threads="%d->%d" % (st0["threads"], st1["threads"]), rss1_mb=st1["rss_kb"] / 1024)
+            row["held_p50"], row["held_p99"] = ping_latencies_us(extra)
+            rows.append(row)
+        except BenchError as e:
+            srv.check_alive("opening %d connections" % n)
+            warn("%s: %s" % (srv.label, e))
+            failures.append("conns " + srv.label)
+        finally:
+            for c in held:
+                c.close()
+            extra.close()
+        srv.check_alive("the connection test")
+        srv.stop()
+    log("")
+    fmt = "%-8s %7s %9s %11s %14s %13s %7s %22s %22s"
+    hdr = fmt % ("server", "conns", "RSS MiB", "RSS B/conn", "kstack B/conn", "threads", "open s",
+                 "PING p50/p99 us, idle", "PING p50/p99 us, held")
+    log(hdr)
+    log("-" * len(hdr))
+    for r in rows:
+        log(fmt % (r["server"], n, "%.1f" % r["rss1_mb"], "%.0f" % r["rss_per_conn"], "%.0f" % r["kstack_per_conn"],
+                   r["threads"], "%.2f" % r["open_s"], "%.0f/%.0f" % (r["idle_p50"], r["idle_p99"]),
+                   "%.0f/%.0f" % (r["held_p50"], r["held_p99"])))
+    if len(rows) == 2 and rows[1]["rss_per_conn"] > 0 and rows[1]["held_p99"] > 0:
+        log("%s/%s: RSS per connection %.2f, PING p99 while held %.2f" % (
+            rows[0]["server"], rows[1]["server"], rows[0]["rss_per_conn"] / rows[1]["rss_per_conn"],
+            rows[0]["held_p99"] / rows[1]["held_p99"]))
+
+
+def check_maxclients(srv, need):
+    """Without a command-line flag for it, try CONFIG SET maxclients; warn if the limit stays below need."""
+    c = Conn(srv.port)
+    try:
+        r = c.call("CONFIG", "SET", "maxclients", str(need + 99))
+        cur = c.call("CONFIG", "GET", "maxclients")
+    finally:
+        c.close()
+    limit = int(cur[1]) if isinstance(cur, list) and len(cur) == 2 and cur[1].isdigit() else None
+    if limit is not None and limit < need:
+        warn("%s: maxclients is %d, but this test needs %d clients (CONFIG SET maxclients: %s)" % (
+            srv.label, limit, need, r.decode(errors="replace") if isinstance(r, bytes) else r))
+
+
+def print_versions(pair):
+    for s in pair:
+        s.version_seen = s.version()
+        log("  %-8s %s  (port %d, pid %d)" % (s.label, s.version_seen, s.port, s.pid))
+
+
+def log_threads(pair):
+    log("  threads now: " + ", ".join("%s %s" % (s.label, (proc_status(s.pid) or {}).get("threads", "?"))
+                                      for s in pair))
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="scripts/bench.sh", description=(
+        "redis-clone against Debian's redis-server (or --ceiling), side by side on this machine."))
+    m = p.add_mutually_exclusive_group()
+    m.add_argument("--scaling", action="store_true", help="GET ops/s and p99 at 1..5000 clients, and a PNG plot")
+    m.add_argument("--memory", action="store_true", help="bytes per key at --keys keys (16 B, 16 B + TTL, 100 B)")
+    m.add_argument("--conns", type=int, metavar="N", help="N idle clients: RSS per connection, PING while held")
+    m.add_argument("--isolation", action="store_true", help="(not yet)")
+    p.add_argument("--quick", action="store_true", help="one round, 3/4 of the requests (about a minute)")
+    p.add_argument("--rounds", type=int, help="rounds per workload (default 3; 1 with --quick)")
+    p.add_argument("--only", metavar="REGEX", help="only workloads whose name matches (e.g. 'GET c50')")
+    p.add_argument("--server-cmd", metavar="CMD",
+                   help="command of the server under test instead of redis-clone; {port} is replaced")
+    p.add_argument("--ref-cmd", metavar="CMD",
+                   help="command of the reference server instead of redis-server; {port} is replaced")
+    p.add_argument("--ceiling", action="store_true",
+                   help="reference = the bare thread-per-connection server in shared/bench/ceiling (default mode only)")
+    p.add_argument("--keys", type=int, default=1_000_000, help="keys for --memory (default 1000000)")
+    p.add_argument("--plot", default=os.path.join(ROOT, "docs", "bench-scaling.png"),
+                   help="PNG written by --scaling (default docs/bench-scaling.png)")
+    args = p.parse_args(argv)
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
+    if args.rounds < 1 or args.keys < 1 or (args.conns is not None and args.conns < 1):
+        p.error("--rounds, --keys and --conns must be at least 1")
+    if args.ceiling and (args.scaling or args.memory or args.conns or args.ref_cmd):
+        p.error("--ceiling only knows SET/GET/PING: use it with the default workloads and without --ref-cmd")
+    if args.only:
+        try:
+            re.compile(args.only)
+        except re.error as e:
+            p.error("--only: %s" % e)
+    return args
+
+
+def build_pair(args):
+    clone_bin = os.environ.get("REDIS_CLONE_BIN") or os.path.join(ROOT, "build", "redis-clone")
+    if args.server_cmd:
+        a = Server("clone", shlex.split(args.server_cmd), args.workdir)
+    else:
+        if not os.access(clone_bin, os.X_OK):
+            raise BenchError("%s not found: build it (make build), or set REDIS_CLONE_BIN or --server-cmd" % clone_bin, 2)
+        a = Server("clone", [clone_bin, "--listenAddr", "127.0.0.1:{port}"], args.workdir,
+                   version_cmd=[clone_bin, "--version"])
+
+    if args.ceiling:
+        cdir = os.environ.get("BENCH_CEILING_DIR") or os.path.join(os.path.dirname(ROOT), "shared", "bench", "ceiling")
+        exe = os.path.join(args.workdir, "tpc")
+        log("building %s/tpc.cpp ..." % cdir)
+        try:
+            out = subprocess.run(["bash", os.path.join(cdir, "build.sh"), exe], capture_output=True, text=True,
+                                 timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise BenchError("building the ceiling server: %s" % e, 2)
+        if out.returncode != 0:
+            raise BenchError("building the ceiling server failed:\n%s" % (out.stdout + out.stderr)[-2000:], 2)
+        b = Server("ceiling", [exe, "{port}"], args.workdir,
+                   fixed_version="tpc.cpp (bare thread-per-connection server, SET/GET/PING only)")
+    elif args.ref_cmd:
+        b = Server("ref", shlex.split(args.ref_cmd), args.workdir)
+    else:
+        b = Server("redis", ["redis-server", "--port", "{port}", "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--daemonize", "no", "--dir", args.workdir], args.workdir,
+                   maxclients_args=["--maxclients", "{maxclients}"])
+    return [a, b]
+
+
+def main(argv):
+    args = parse_args(argv)
+    if args.isolation:
+        log("--isolation: not yet")
+        return 2
+    missing = []
+    if shutil.which("redis-benchmark") is None and not (args.memory or args.conns):
+        missing.append("redis-benchmark (Debian package redis-tools)")
+    if not args.ceiling and not args.ref_cmd and shutil.which("redis-server") is None:
+        missing.append("redis-server (Debian package redis-server)")
+    if missing:
+        print("ERROR: not found: %s" % ", ".join(missing), file=sys.stderr)
+        return 2
+
+    def on_signal(signum, frame):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)     # let the cleanup below finish
+        raise BenchError("interrupted by signal %d" % signum, 128 + signum)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    own_workdir = not os.environ.get("BENCH_WORKDIR")      # bench.sh makes it and removes it
+    args.workdir = os.environ.get("BENCH_WORKDIR") or tempfile.mkdtemp(prefix="redis-clone-bench.")
+    t_start = time.monotonic()
+    failures = []
+    try:
+        raise_nofile(max(SCALING_CLIENTS) + 1000)   # before any server starts: they inherit it
+        pair = build_pair(args)
+        log("redis-clone bench  %s" % time.strftime("%Y-%m-%d %H:%M:%S %Z"))
+        log("  cores: %d (usable: %d), memory %.1f GiB, load average %s" % (
+            os.cpu_count(), len(os.sched_getaffinity(0)),
+            os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30, load_avg()))
+        busy = cpu_busy(1.0)
+        log("  CPU busy before the start (1 s, all cores): %.0f%%" % busy)
+        if busy > 25:
+            warn("other work keeps %.0f%% of the CPUs busy: expect noisy ops/s and latency (cpu us/req is the "
+                 "steadier column)" % busy)
+        for s in pair:
+            log("  %-7s = %s" % (s.label, shlex.join(s.argv).replace("'{port}'", "{port}")))
+        if not (args.memory or args.conns):
+            rb = subprocess.run(["redis-benchmark", "--version"], capture_output=True, text=True, timeout=10)
+            log("  client: %s" % rb.stdout.strip())
+        if args.scaling:
+            mode_scaling(pair, args, failures)
+        elif args.memory:
+            mode_memory(pair, args, failures)
+        elif args.conns:
+            mode_conns(pair, args, failures)
+        else:
+            mode_default(pair, args, failures)
+    except BenchError as e:
+        print("ERROR: %s" % e, file=sys.stderr, flush=True)
+        return e.code
+    finally:
+        stop_all()
+        if own_workdir:
+            shutil.rmtree(args.workdir, ignore_errors=True)
+        log("\nelapsed %.0f s, load average now %s" % (time.monotonic() - t_start, load_avg()))
+    if failures:
+        print("FAILED: %d run(s): %s" % (len(failures), ", ".join(sorted(set(failures)))), file=sys.stderr)
+        return 4
+    return 0
+
+
+def cpu_busy(seconds):
+    """Percentage of all CPUs' time not idle over the next `seconds` (from /proc/stat)."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]          # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return 100.0 * (1 - (i1 - i0) / max(1, t1 - t0))
+
+
+def load_avg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
