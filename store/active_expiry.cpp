@@ -12,6 +12,8 @@ constexpr auto kPeriod = std::chrono::milliseconds(100);
 constexpr auto kBudget = std::chrono::milliseconds(25);
 // Buckets examined per lock hold: a few dozen entries, a few microseconds.
 constexpr size_t kBucketsPerSlice = 32;
+// Keys whose TTLs are averaged together before the average updates avg_ttl (ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP).
+constexpr size_t kTtlBatch = 20;
 
 }  // namespace
 
@@ -41,12 +43,16 @@ size_t ActiveExpiry::run_once() {
       examined_in_round = expired_in_round = 0;
     }
     Database& db = keyspace_.db(static_cast<int>(next_db_));
+    // As Redis, a database without keys with a TTL has no average TTL.
+    if (next_shard_ == 0 && !db.has_expiring()) db.reset_avg_ttl();
     Garbage garbage;
-    size_t expired = 0;
-    examined_in_round += db.expire_slice(next_shard_, kBucketsPerSlice, unix_time_ms(), garbage, expired);
-    expired_in_round += expired;
-    reclaimed += expired;
-    if (++next_shard_ == Database::kShardCount) {
+    const ExpirySliceResult slice = db.expire_slice(next_shard_, kBucketsPerSlice, unix_time_ms(), garbage);
+    examined_in_round += slice.examined;
+    expired_in_round += slice.expired;
+    reclaimed += slice.expired;
+    const bool database_done = ++next_shard_ == Database::kShardCount;
+    gather_ttl_samples(db, slice, database_done);
+    if (database_done) {
       next_shard_ = 0;
       next_db_ = (next_db_ + 1) % databases;
     }
@@ -54,11 +60,24 @@ size_t ActiveExpiry::run_once() {
   return reclaimed;
 }
 
+void ActiveExpiry::gather_ttl_samples(Database& db, const ExpirySliceResult& slice, bool database_done) {
+  // Redis averages the TTLs of a batch of up to 20 sampled keys, then folds that average into the estimate;
+  // our slices see fewer keys with a TTL each, so they are pooled into batches of that size (or whatever
+  // one pass over the database's shards found).
+  pending_ttl_sum_ += slice.ttl_sum;
+  pending_ttl_samples_ += slice.ttl_samples;
+  if (pending_ttl_samples_ >= kTtlBatch || (database_done && pending_ttl_samples_ > 0)) {
+    db.record_ttl_samples(pending_ttl_sum_, pending_ttl_samples_);
+    pending_ttl_sum_ = 0;
+    pending_ttl_samples_ = 0;
+  }
+}
+
 void ActiveExpiry::loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    run_once();
+    if (keyspace_.active_expire_enabled()) run_once();
     lock.lock();
     wake_.wait_for(lock, kPeriod, [this] { return stopping_; });
   }

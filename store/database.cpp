@@ -1,11 +1,16 @@
 #include "store/database.h"
 
+#include <vector>
+
 namespace rc {
 
 KeySlot::KeySlot(Shard& shard, std::string_view key, uint64_t hash, int64_t now_ms, Garbage& garbage)
     : shard_(shard), key_(key), hash_(hash), now_ms_(now_ms), garbage_(garbage),
       link_(shard.table.find_link(key, hash)) {
-  if (link_ != nullptr && (*link_)->expired(now_ms)) erase();
+  if (link_ != nullptr && (*link_)->expired(now_ms)) {
+    erase();
+    shard.expired_total.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void KeySlot::install(Entry* fresh) {
@@ -91,6 +96,7 @@ void Database::clear_locked(Garbage& garbage) {
     s.expiring = 0;
     s.expiry_cursor = 0;
   }
+  avg_ttl_.store(0, std::memory_order_relaxed);
 }
 
 void Database::swap_contents_locked(Database& other) {
@@ -102,35 +108,121 @@ void Database::swap_contents_locked(Database& other) {
     shards_[i].expiry_cursor = 0;
     other.shards_[i].expiry_cursor = 0;
   }
+  const int64_t my_avg_ttl = avg_ttl_.load();
+  avg_ttl_.store(other.avg_ttl_.load());
+  other.avg_ttl_.store(my_avg_ttl);
 }
 
-size_t Database::expire_slice(size_t shard_index, size_t buckets, int64_t now_ms, Garbage& garbage,
-                              size_t& expired) {
+ExpirySliceResult Database::expire_slice(size_t shard_index, size_t buckets, int64_t now_ms, Garbage& garbage) {
   Shard& s = shards_[shard_index];
+  ExpirySliceResult result;
+  if (s.expiring.load(std::memory_order_relaxed) == 0) return result;
   std::vector<Entry*> removed;
-  size_t examined = 0;
-  if (s.expiring.load(std::memory_order_relaxed) == 0) return 0;
+  double ttl_sum = 0;  // a double: a few TTLs near INT64_MAX would overflow an integer sum
   {
     std::unique_lock lock(s.mutex);
-    if (s.expiring == 0) return 0;
+    if (s.expiring == 0) return result;
     uint64_t cursor = s.expiry_cursor;
+    const auto expired_or_sample = [&](const Entry* entry) {
+      ++result.examined;
+      if (!entry->has_expiry()) return false;
+      if (entry->expired(now_ms)) return true;
+      ttl_sum += static_cast<double>(entry->expire_at() - now_ms);
+      ++result.ttl_samples;
+      return false;
+    };
     for (size_t i = 0; i < buckets; ++i) {
-      cursor = s.table.scan_remove(
-          cursor,
-          [&](const Entry* entry) {
-            ++examined;
-            return entry->expired(now_ms);
-          },
-          removed);
+      cursor = s.table.scan_remove(cursor, expired_or_sample, removed);
       if (cursor == 0) break;
     }
     s.expiry_cursor = cursor;
     s.expiring -= removed.size();
+    s.expired_total.fetch_add(removed.size(), std::memory_order_relaxed);
     if (!removed.empty()) s.table.shrink_if_sparse();
   }
-  expired += removed.size();
+  result.expired = removed.size();
+  result.ttl_sum = ttl_sum;
   for (Entry* entry : removed) garbage.add(entry);
-  return examined;
+  return result;
+}
+
+bool Database::has_expiring() const {
+  return std::any_of(shards_.begin(), shards_.end(),
+                     [](const Shard& s) { return s.expiring.load(std::memory_order_relaxed) != 0; });
+}
+
+uint64_t Database::expired_total() const {
+  uint64_t total = 0;
+  for (const Shard& s : shards_) total += s.expired_total.load(std::memory_order_relaxed);
+  return total;
+}
+
+void Database::record_ttl_samples(double ttl_sum, size_t samples) {
+  if (samples == 0) return;
+  // Clamped: TTLs near INT64_MAX may round up past it as doubles.
+  const auto sample_avg = static_cast<int64_t>(std::min(ttl_sum / static_cast<double>(samples), 9.2e18));
+  // Redis weighs the new batch at 2% and starts from the first batch's average.
+  int64_t current = avg_ttl_.load(std::memory_order_relaxed);
+  int64_t next = 0;
+  do {
+    const int64_t base = current == 0 ? sample_avg : current;
+    next = base / 50 * 49 + sample_avg / 50;
+  } while (!avg_ttl_.compare_exchange_weak(current, next, std::memory_order_relaxed));
+}
+
+std::optional<std::string> Database::random_key() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  // Each pick that lands on an expired key deletes it; after this many, walk for a live one instead.
+  constexpr int kMaxExpiredPicks = 100;
+  for (int attempt = 0; attempt < kMaxExpiredPicks; ++attempt) {
+    std::array<size_t, kShardCount> sizes{};
+    size_t total = 0;
+    for (size_t i = 0; i < kShardCount; ++i) {
+      std::shared_lock lock(shards_[i].mutex);
+      sizes[i] = shards_[i].table.size();
+      total += sizes[i];
+    }
+    if (total == 0) return std::nullopt;
+    uint64_t pick = random() % total;
+    size_t shard = 0;
+    while (pick >= sizes[shard]) pick -= sizes[shard++];
+    std::string key;
+    bool expired = false;
+    {
+      const Shard& s = shards_[shard];
+      std::shared_lock lock(s.mutex);
+      const Entry* entry = s.table.random_entry(random);
+      if (entry == nullptr) continue;  // emptied since it was counted
+      key = entry->key();
+      expired = entry->expired(unix_time_ms());
+    }
+    if (!expired) return key;
+    delete_if_expired(key);
+  }
+  return first_live_key();
+}
+
+std::optional<std::string> Database::first_live_key() const {
+  std::optional<std::string> found;
+  uint64_t cursor = 0;
+  do {
+    cursor = scan_slice(cursor, unix_time_ms(), {1000, 1000}, [&](const Entry* entry) {
+      if (!found) found.emplace(entry->key());
+    }).cursor;
+  } while (cursor != 0 && !found);
+  return found;
+}
+
+std::optional<size_t> Database::memory_usage(std::string_view key) const {
+  const uint64_t hash = hash_key(key);
+  const Shard& s = shards_[shard_index(hash)];
+  std::shared_lock lock(s.mutex);
+  const Entry* entry = s.table.find(key, hash);
+  if (entry == nullptr || entry->expired(unix_time_ms())) return std::nullopt;
+  // Redis adds its dictEntry; ours is inside the entry, but the bucket array is shared by the shard's keys.
+  const size_t keys = s.table.size();
+  const size_t bucket_share = (s.table.bucket_count() * sizeof(Entry*) + keys - 1) / keys;
+  return entry->allocated_size() + bucket_share;
 }
 
 void Database::delete_if_expired(std::string_view key) const {

@@ -3,12 +3,16 @@
 // shards, each a hash table under its own std::shared_mutex. Readers of a key share its shard's lock,
 // writers take it alone, and nothing on the path of a single-key command touches a global lock.
 // Multi-key commands lock their shards through ShardLocks, always in (database, shard) order.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <shared_mutex>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -27,6 +31,29 @@ struct alignas(64) Shard {
   // the expiry pass can skip shards without any TTL without locking them.
   std::atomic<size_t> expiring{0};
   uint64_t expiry_cursor = 0;   // where the active expiry pass resumes in this shard
+  // Keys removed because their time ran out, on access or by the expiry pass (INFO stats expired_keys).
+  std::atomic<uint64_t> expired_total{0};
+};
+
+// How much one scan_slice call may do while it holds a shard's lock. Both limits are checked after each
+// bucket, so a call visits at least one bucket (when the shard has any).
+struct ScanLimits {
+  size_t max_buckets;
+  size_t max_entries;  // entries examined, expired ones included
+};
+
+struct ScanProgress {
+  uint64_t cursor = 0;  // where to resume: the next bucket, the next shard's start, or 0 when done
+  size_t buckets = 0;
+  size_t entries = 0;
+};
+
+// What one active expiry slice saw.
+struct ExpirySliceResult {
+  size_t examined = 0;
+  size_t expired = 0;
+  double ttl_sum = 0;      // over the keys with a TTL still in the future, for INFO's avg_ttl
+  size_t ttl_samples = 0;
 };
 
 // The place of one key inside a shard whose lock the caller holds exclusively. An expired entry is
@@ -88,15 +115,42 @@ class Database {
   auto write(std::string_view key, Fn&& fn) -> std::invoke_result_t<Fn, KeySlot&>;
 
   // Keys present, including expired ones not yet reclaimed (as Redis's DBSIZE). Not a snapshot: each
-  // shard is counted under its own lock in turn.
+  // shard is counted under its own lock in turn, so no lock is held for more than a moment.
   size_t size() const;
   size_t expiring() const;
+  // Whether any shard holds a key with a TTL (lock-free, approximate: for the expiry pass).
+  bool has_expiring() const;
+  // Keys reclaimed after their time ran out (lazily or actively), since the server started.
+  uint64_t expired_total() const;
 
   // SCAN over the whole database: visits the bucket(s) named by the cursor, in one shard, under its shared
   // lock, calling visit(const Entry*) for live entries; returns the next cursor, 0 when done. The cursor
   // holds the shard index in its low bits and the shard table's reverse-binary cursor above them.
   template <typename Visit>
   uint64_t scan_step(uint64_t cursor, int64_t now_ms, Visit&& visit) const;
+
+  // Like scan_step, but visits buckets of one shard under one hold of its shared lock until the shard is
+  // done or `limits` are reached. KEYS, SCAN and RANDOMKEY walk the database with it, releasing the lock
+  // between slices so that writers are never held up for more than a slice. Every key present throughout
+  // a walk from cursor 0 to 0 is visited exactly once (see HashTable::scan).
+  template <typename Visit>
+  ScanProgress scan_slice(uint64_t cursor, int64_t now_ms, const ScanLimits& limits, Visit&& visit) const;
+
+  // A random live key, or nullopt when there is none. A shard is picked with probability proportional to
+  // its size, then a bucket and an entry in it, each under one shard lock; a pick that turns out expired
+  // is deleted and another one drawn (as Redis's dbRandomKey). Bounded: after many expired picks it falls
+  // back to a sliced walk for the first live key.
+  std::optional<std::string> random_key();
+
+  // MEMORY USAGE: the bytes the key's entry takes from the allocator plus its share of the bucket array;
+  // nullopt when the key is absent.
+  std::optional<size_t> memory_usage(std::string_view key) const;
+
+  // INFO keyspace avg_ttl: a running estimate of the remaining TTL of keys with one, in ms, fed by the
+  // active expiry pass with the TTLs it samples (Redis's activeExpireCycle: 2% weight per sample batch).
+  int64_t avg_ttl() const { return avg_ttl_.load(std::memory_order_relaxed); }
+  void record_ttl_samples(double ttl_sum, size_t samples);
+  void reset_avg_ttl() { avg_ttl_.store(0, std::memory_order_relaxed); }
 
   // Removes every key; the caller frees the returned garbage (after the locks are gone). The caller must
   // hold every shard's lock exclusively (see ShardLocks::all).
@@ -105,13 +159,15 @@ class Database {
   // Exchanges the contents of two databases; the caller holds every shard lock of both.
   void swap_contents_locked(Database& other);
 
-  // Removes up to a slice of expired entries from one shard (active expiry); returns entries examined.
-  size_t expire_slice(size_t shard_index, size_t buckets, int64_t now_ms, Garbage& garbage, size_t& expired);
+  // Removes up to a slice of expired entries from one shard (active expiry).
+  ExpirySliceResult expire_slice(size_t shard_index, size_t buckets, int64_t now_ms, Garbage& garbage);
 
  private:
   void delete_if_expired(std::string_view key) const;
+  std::optional<std::string> first_live_key() const;
   int index_;
   std::array<Shard, kShardCount> shards_;
+  std::atomic<int64_t> avg_ttl_{0};
 };
 
 // ---- templates ----
@@ -164,6 +220,36 @@ uint64_t Database::scan_step(uint64_t cursor, int64_t now_ms, Visit&& visit) con
   if (inner != 0) return (inner << kShardBits) | shard;
   ++shard;
   return shard == kShardCount ? 0 : shard;
+}
+
+template <typename Visit>
+ScanProgress Database::scan_slice(uint64_t cursor, int64_t now_ms, const ScanLimits& limits,
+                                  Visit&& visit) const {
+  size_t shard = cursor & (kShardCount - 1);
+  uint64_t inner = cursor >> kShardBits;
+  ScanProgress progress;
+  {
+    const Shard& s = shards_[shard];
+    std::shared_lock lock(s.mutex);
+    do {
+      if (s.table.bucket_count() == 0) {
+        inner = 0;
+        break;
+      }
+      inner = s.table.scan(inner, [&](const Entry* entry) {
+        ++progress.entries;
+        if (!entry->expired(now_ms)) visit(entry);
+      });
+      ++progress.buckets;
+    } while (inner != 0 && progress.buckets < limits.max_buckets && progress.entries < limits.max_entries);
+  }
+  if (inner != 0) {
+    progress.cursor = (inner << kShardBits) | shard;
+  } else {
+    ++shard;
+    progress.cursor = shard == kShardCount ? 0 : shard;
+  }
+  return progress;
 }
 
 }  // namespace rc

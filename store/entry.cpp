@@ -129,7 +129,10 @@ void Entry::set_expire_at(int64_t at_ms) {
 }
 
 void Entry::set_encoding(StringEncoding encoding) {
-  flags_ = static_cast<uint8_t>((flags_ & ~kRawEncoding) | (encoding == StringEncoding::Raw ? kRawEncoding : 0));
+  uint8_t bits = 0;
+  if (encoding == StringEncoding::Raw) bits = kRawEncoding;
+  if (encoding == StringEncoding::NotInteger) bits = kNotIntegerEncoding;
+  flags_ = static_cast<uint8_t>((flags_ & ~(kRawEncoding | kNotIntegerEncoding)) | bits);
 }
 
 size_t Entry::allocated_size() const { return malloc_usable_size(const_cast<Entry*>(this)); }

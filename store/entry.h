@@ -13,8 +13,9 @@ namespace rc {
 enum class ValueType : uint8_t { String = 0 };
 
 // How OBJECT ENCODING describes a string. Redis decides it from the value at SET time ("int", "embstr"
-// up to 44 bytes, "raw"), but a value modified in place (APPEND, SETRANGE) stays "raw".
-enum class StringEncoding : uint8_t { Auto = 0, Raw = 1 };
+// up to 44 bytes, "raw"), but a value modified in place (APPEND, SETRANGE) stays "raw", and one written
+// as text by INCRBYFLOAT is never "int" even when it looks like an integer.
+enum class StringEncoding : uint8_t { Auto = 0, Raw = 1, NotInteger = 2 };
 
 class Entry {
  public:
@@ -37,10 +38,14 @@ class Entry {
   bool has_expiry() const { return (flags_ & kHasExpiry) != 0; }
   int64_t expire_at() const;  // kNoExpiry when none
   void set_expire_at(int64_t at_ms);  // only when has_expiry(): changing presence needs resized()
-  bool expired(int64_t now_ms) const { return has_expiry() && expire_at() <= now_ms; }
+  // As Redis's keyIsExpired: a key is gone once the clock is past its expiry time.
+  bool expired(int64_t now_ms) const { return has_expiry() && expire_at() < now_ms; }
 
   ValueType type() const { return static_cast<ValueType>(flags_ >> 4); }
-  StringEncoding encoding() const { return (flags_ & kRawEncoding) ? StringEncoding::Raw : StringEncoding::Auto; }
+  StringEncoding encoding() const {
+    if (flags_ & kRawEncoding) return StringEncoding::Raw;
+    return (flags_ & kNotIntegerEncoding) ? StringEncoding::NotInteger : StringEncoding::Auto;
+  }
   void set_encoding(StringEncoding encoding);
 
   // Bytes this entry takes from the allocator (for MEMORY USAGE).
@@ -49,6 +54,7 @@ class Entry {
  private:
   static constexpr uint8_t kHasExpiry = 1;
   static constexpr uint8_t kRawEncoding = 2;
+  static constexpr uint8_t kNotIntegerEncoding = 4;
   Entry() = default;
   static Entry* allocate(std::string_view key, size_t value_length, int64_t expire_at_ms, size_t capacity);
   const char* payload() const;

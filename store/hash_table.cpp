@@ -139,6 +139,10 @@ uint64_t HashTable::next_cursor(uint64_t cursor, uint64_t mask) {
   return reverse_bits(cursor);
 }
 
+bool HashTable::covered_before(const Entry* entry, uint64_t cursor) {
+  return reverse_bits(hash_key(entry->key())) < reverse_bits(cursor);
+}
+
 void HashTable::resize(size_t bucket_count) {
   std::vector<Entry*> fresh(bucket_count, nullptr);
   const uint64_t mask = bucket_count - 1;

@@ -38,8 +38,11 @@ class HashTable {
   // Unlinks *link's entry and returns it (not freed). Invalidates other links.
   Entry* remove(Entry** link);
 
-  // Calls visit(Entry*) for each entry in the bucket(s) `cursor` names and returns the next cursor (0 when
-  // the scan is complete). `visit` must not modify the table.
+  // Calls visit(Entry*) for each entry in the bucket `cursor` names and returns the next cursor (0 when the
+  // scan is complete). `visit` must not modify the table. A scan visits every entry present throughout it
+  // exactly once, even when the table grows or shrinks between calls: the cursor covers all hashes whose
+  // bit-reversed value is below reverse_bits(cursor), so after a shrink the entries of the merged bucket
+  // that an earlier call already covered are skipped (Redis's dictScan returns them again).
   template <typename Visit>
   uint64_t scan(uint64_t cursor, Visit&& visit) const;
 
@@ -60,6 +63,8 @@ class HashTable {
 
  private:
   static uint64_t next_cursor(uint64_t cursor, uint64_t mask);
+  // Whether an earlier step of the scan that produced `cursor` already covered `entry` (see scan).
+  static bool covered_before(const Entry* entry, uint64_t cursor);
   void resize(size_t bucket_count);
   void grow_if_needed();
   std::vector<Entry*> buckets_;
@@ -70,7 +75,10 @@ template <typename Visit>
 uint64_t HashTable::scan(uint64_t cursor, Visit&& visit) const {
   if (buckets_.empty()) return 0;
   const uint64_t mask = buckets_.size() - 1;
+  // Bits above the mask mean the table shrank since the cursor was made: part of this bucket is covered.
+  const bool shrunk = (cursor & ~mask) != 0;
   for (const Entry* entry = buckets_[cursor & mask]; entry != nullptr; entry = entry->next) {
+    if (shrunk && covered_before(entry, cursor)) continue;
     visit(entry);
   }
   return next_cursor(cursor, mask);

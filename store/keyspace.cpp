@@ -39,6 +39,12 @@ void Keyspace::flush_all(bool async) {
   dispose(std::move(garbage), async);
 }
 
+uint64_t Keyspace::expired_keys() const {
+  uint64_t total = 0;
+  for (const auto& database : databases_) total += database->expired_total();
+  return total;
+}
+
 void Keyspace::swap(int a, int b) {
   if (a == b) return;
   ShardLocks locks;

@@ -1,6 +1,8 @@
 #pragma once
 // The numbered databases of one server (16 by default, `--databases`), and the operations that span them.
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -28,10 +30,18 @@ class Keyspace {
 
   LazyFree& lazy_free() { return lazy_free_; }
 
+  // Keys reclaimed after their time ran out, over every database (INFO stats expired_keys).
+  uint64_t expired_keys() const;
+
+  // DEBUG SET-ACTIVE-EXPIRE: whether the background expiry pass runs (keys still expire on access).
+  bool active_expire_enabled() const { return active_expire_.load(std::memory_order_relaxed); }
+  void set_active_expire(bool enabled) { active_expire_.store(enabled, std::memory_order_relaxed); }
+
  private:
   void dispose(Garbage garbage, bool async);
   std::vector<std::unique_ptr<Database>> databases_;
   LazyFree lazy_free_;
+  std::atomic<bool> active_expire_{true};
 };
 
 }  // namespace rc

@@ -89,8 +89,9 @@ std::string stats_section(Server& server) {
   server.clients().for_each([&](const ClientSession& client) { commands += client.commands_processed.load(); });
   return fmt::format(
       "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\nrejected_connections:{}\r\n"
-      "expired_keys:0\r\nevicted_keys:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\n",
-      server.clients().total_connections(), commands, server.stats().rejected_connections.load());
+      "expired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\n",
+      server.clients().total_connections(), commands, server.stats().rejected_connections.load(),
+      server.keyspace().expired_keys());
 }
 
 std::string replication_section(Server& server) {
@@ -112,7 +113,8 @@ std::string keyspace_section(Server& server) {
     const Database& db = server.keyspace().db(i);
     const size_t keys = db.size();
     if (keys == 0) continue;
-    text += fmt::format("db{}:keys={},expires={},avg_ttl=0\r\n", i, keys, db.expiring());
+    // avg_ttl is the active expiry pass's running estimate (0 until it has sampled keys with a TTL).
+    text += fmt::format("db{}:keys={},expires={},avg_ttl={}\r\n", i, keys, db.expiring(), db.avg_ttl());
   }
   return text;
 }

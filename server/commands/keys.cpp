@@ -1,13 +1,23 @@
-// Generic key commands: DEL, EXISTS, TTL and friends.
+// Generic key commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, RENAME, RENAMENX, COPY, MOVE.
+// (Expiry commands are in expire.cpp; KEYS, SCAN and RANDOMKEY in key_scan.cpp.)
+#include <climits>
+
+#include <fmt/format.h>
+
+#include "protocol/errors.h"
 #include "server/command_context.h"
 #include "server/command_table.h"
 #include "server/commands/arguments.h"
 #include "server/commands/registry.h"
+#include "server/server.h"
 #include "store/clock.h"
+#include "store/shard_locks.h"
 
 namespace rc {
 namespace {
 
+// DEL and UNLINK: each key on its own (not atomic across keys). A removed string is freed after its shard
+// lock is released, so UNLINK, which only differs for big aggregates in Redis, is the same as DEL here.
 void handle_del(CommandContext& ctx) {
   int64_t deleted = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
@@ -16,6 +26,7 @@ void handle_del(CommandContext& ctx) {
   ctx.out.integer(deleted);
 }
 
+// EXISTS and TOUCH: how many of the arguments name a live key (a repeated key counts each time).
 void handle_exists(CommandContext& ctx) {
   int64_t found = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
@@ -24,31 +35,149 @@ void handle_exists(CommandContext& ctx) {
   ctx.out.integer(found);
 }
 
-// TTL/PTTL: -2 for a missing key, -1 for a key without expiry, else the time left (rounded as Redis does).
-void reply_ttl(CommandContext& ctx, bool milliseconds) {
-  const int64_t remaining = ctx.db().read(ctx.arg(1), [](const Entry* entry) -> int64_t {
-    if (entry == nullptr) return -2;
-    if (!entry->has_expiry()) return -1;
-    const int64_t left = entry->expire_at() - unix_time_ms();
-    return left < 0 ? 0 : left;
-  });
-  if (remaining < 0 || milliseconds) return ctx.out.integer(remaining);
-  ctx.out.integer((remaining + 500) / 1000);
+void handle_type(CommandContext& ctx) {
+  const bool exists = ctx.db().read(ctx.arg(1), [](const Entry* entry) { return entry != nullptr; });
+  ctx.out.simple(exists ? "string" : "none");
 }
 
-void handle_ttl(CommandContext& ctx) { reply_ttl(ctx, false); }
-void handle_pttl(CommandContext& ctx) { reply_ttl(ctx, true); }
+// A database number as Redis's getIntFromObjectOrReply reads it (then selectDb's range check): nullopt
+// after replying the error.
+std::optional<int> db_index_or_reply(CommandContext& ctx, std::string_view argument) {
+  const auto value = parse_int64(argument);
+  if (!value) {
+    ctx.out.error(errors::kNotInteger);
+    return std::nullopt;
+  }
+  if (*value < INT_MIN || *value > INT_MAX) {
+    ctx.out.error(fmt::format("ERR value is out of range, value must between {} and {}", INT_MIN, INT_MAX));
+    return std::nullopt;
+  }
+  if (*value < 0 || *value >= ctx.server.keyspace().database_count()) {
+    ctx.out.error(errors::kDbIndexOutOfRange);
+    return std::nullopt;
+  }
+  return static_cast<int>(*value);
+}
+
+// A copy of `source` under another key, with the same value, expiry and encoding.
+EntryPtr copy_entry(const Entry& source, std::string_view key) {
+  EntryPtr copy(Entry::create(key, source.value(), source.expire_at()));
+  copy->set_encoding(source.encoding());
+  return copy;
+}
+
+// RENAME and RENAMENX. Both shards are locked (in index order) for the whole operation, and only one
+// KeySlot is used at a time: each lookup or change may resize the table and move the other's link.
+void rename_key(CommandContext& ctx, bool nx) {
+  const std::string_view from = ctx.arg(1);
+  const std::string_view to = ctx.arg(2);
+  Database& db = ctx.db();
+  Garbage garbage;  // freed after the locks are released
+  ShardLocks locks;
+  locks.add(db, from);
+  locks.add(db, to);
+  locks.lock();
+  const int64_t now = unix_time_ms();
+  bool target_exists = false;
+  if (from != to) {
+    const KeySlot target = slot_in_locked_shard(db, to, now, garbage);
+    target_exists = target.get() != nullptr;
+  }
+  KeySlot source = slot_in_locked_shard(db, from, now, garbage);
+  if (source.get() == nullptr) return ctx.out.error(errors::kNoSuchKey);
+  if (from == to) return nx ? ctx.out.integer(0) : ctx.out.ok();
+  if (nx && target_exists) return ctx.out.integer(0);
+  EntryPtr moved = copy_entry(*source.get(), to);  // adopted below, never freed under the locks
+  source.erase();
+  KeySlot target = slot_in_locked_shard(db, to, now, garbage);
+  target.adopt(std::move(moved));  // replaces the target's entry, if any
+  nx ? ctx.out.integer(1) : ctx.out.ok();
+}
+
+void handle_rename(CommandContext& ctx) { rename_key(ctx, false); }
+void handle_renamenx(CommandContext& ctx) { rename_key(ctx, true); }
+
+// COPY source destination [DB destination-db] [REPLACE]
+void handle_copy(CommandContext& ctx) {
+  int target_db = ctx.client.db.load();
+  bool replace = false;
+  for (size_t i = 3; i < ctx.argc(); ++i) {
+    if (is_word(ctx.arg(i), "replace")) {
+      replace = true;
+    } else if (is_word(ctx.arg(i), "db") && i + 1 < ctx.argc()) {
+      const auto index = db_index_or_reply(ctx, ctx.arg(++i));
+      if (!index) return;
+      target_db = *index;
+    } else {
+      return ctx.out.error(errors::kSyntax);
+    }
+  }
+  Database& source_db = ctx.db();
+  Database& destination_db = ctx.server.keyspace().db(target_db);
+  if (&source_db == &destination_db && ctx.arg(1) == ctx.arg(2)) return ctx.out.error(errors::kSameObject);
+  Garbage garbage;  // everything dropped below is freed after the locks are released
+  EntryPtr copy;
+  ShardLocks locks;
+  locks.add(source_db, ctx.arg(1));
+  locks.add(destination_db, ctx.arg(2));
+  locks.lock();
+  const int64_t now = unix_time_ms();
+  // One KeySlot at a time (both keys may share a shard): probe the target, copy the source, then store.
+  bool target_exists = false;
+  {
+    const KeySlot target = slot_in_locked_shard(destination_db, ctx.arg(2), now, garbage);
+    target_exists = target.get() != nullptr;
+  }
+  {
+    const KeySlot source = slot_in_locked_shard(source_db, ctx.arg(1), now, garbage);
+    if (source.get() == nullptr || (target_exists && !replace)) return ctx.out.integer(0);
+    copy = copy_entry(*source.get(), ctx.arg(2));
+  }
+  KeySlot target = slot_in_locked_shard(destination_db, ctx.arg(2), now, garbage);
+  target.adopt(std::move(copy));  // replaces the target's entry, if any
+  ctx.out.integer(1);
+}
+
+// MOVE key db: the entry itself changes tables (no copy), keeping its expiry.
+void handle_move(CommandContext& ctx) {
+  const auto index = db_index_or_reply(ctx, ctx.arg(2));
+  if (!index) return;
+  Database& source_db = ctx.db();
+  Database& destination_db = ctx.server.keyspace().db(*index);
+  if (&source_db == &destination_db) return ctx.out.error(errors::kSameObject);
+  Garbage garbage;
+  ShardLocks locks;
+  locks.add(source_db, ctx.arg(1));
+  locks.add(destination_db, ctx.arg(1));
+  locks.lock();
+  const int64_t now = unix_time_ms();
+  KeySlot source = slot_in_locked_shard(source_db, ctx.arg(1), now, garbage);
+  if (source.get() == nullptr) return ctx.out.integer(0);
+  KeySlot target = slot_in_locked_shard(destination_db, ctx.arg(1), now, garbage);
+  if (target.get() != nullptr) return ctx.out.integer(0);
+  target.adopt(source.take());
+  ctx.out.integer(1);
+}
 
 }  // namespace
 
 void register_keys(CommandTable& table) {
+  //         name        arity flags              first last step handler
   table.add({"del", -2, kWrite, 1, -1, 1, handle_del, "generic", "1.0.0", "Deletes one or more keys."});
+  table.add({"unlink", -2, kWrite | kFast, 1, -1, 1, handle_del, "generic", "4.0.0",
+             "Asynchronously deletes one or more keys."});
   table.add({"exists", -2, kReadonly | kFast, 1, -1, 1, handle_exists, "generic", "1.0.0",
              "Determines whether one or more keys exist."});
-  table.add({"ttl", 2, kReadonly | kFast, 1, 1, 1, handle_ttl, "generic", "1.0.0",
-             "Returns the expiration time in seconds of a key."});
-  table.add({"pttl", 2, kReadonly | kFast, 1, 1, 1, handle_pttl, "generic", "2.6.0",
-             "Returns the expiration time in milliseconds of a key."});
+  table.add({"touch", -2, kReadonly | kFast, 1, -1, 1, handle_exists, "generic", "3.2.1",
+             "Returns the number of existing keys out of those specified after updating the time they were last "
+             "accessed."});
+  table.add({"type", 2, kReadonly | kFast, 1, 1, 1, handle_type, "generic", "1.0.0",
+             "Determines the type of value stored at a key."});
+  table.add({"rename", 3, kWrite, 1, 2, 1, handle_rename, "generic", "1.0.0", "Renames a key and overwrites the destination."});
+  table.add({"renamenx", 3, kWrite | kFast, 1, 2, 1, handle_renamenx, "generic", "1.0.0",
+             "Renames a key only when the target key name doesn't exist."});
+  table.add({"copy", -3, kWrite | kDenyOom, 1, 2, 1, handle_copy, "generic", "6.2.0", "Copies the value of a key to a new key."});
+  table.add({"move", 3, kWrite | kFast, 1, 1, 1, handle_move, "generic", "1.0.0", "Moves a key to another database."});
 }
 
 }  // namespace rc

@@ -5,7 +5,15 @@ namespace rc {
 CommandTable build_command_table() {
   CommandTable table;
   register_strings(table);
+  register_string_multi(table);
+  register_string_counters(table);
+  register_string_ranges(table);
+  register_string_lcs(table);
   register_keys(table);
+  register_expire(table);
+  register_key_scan(table);
+  register_object(table);
+  register_misc_admin(table);
   register_connection(table);
   register_server_admin(table);
   register_info(table);

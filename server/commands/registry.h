@@ -5,7 +5,15 @@
 namespace rc {
 
 void register_strings(CommandTable& table);
+void register_string_multi(CommandTable& table);
+void register_string_counters(CommandTable& table);
+void register_string_ranges(CommandTable& table);
+void register_string_lcs(CommandTable& table);
 void register_keys(CommandTable& table);
+void register_expire(CommandTable& table);
+void register_key_scan(CommandTable& table);
+void register_object(CommandTable& table);
+void register_misc_admin(CommandTable& table);
 void register_connection(CommandTable& table);
 void register_server_admin(CommandTable& table);
 void register_info(CommandTable& table);

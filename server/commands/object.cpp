@@ -1,0 +1,228 @@
+// Introspection of keys and of the server: OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT|HELP, MEMORY USAGE and
+// friends, and DEBUG (the few subcommands that make sense for us).
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "protocol/errors.h"
+#include "server/command_context.h"
+#include "server/command_table.h"
+#include "server/commands/arguments.h"
+#include "server/commands/help_reply.h"
+#include "server/commands/registry.h"
+#include "server/server.h"
+#include "store/clock.h"
+
+namespace rc {
+namespace {
+
+// Redis shares one object for each integer value in [0, 10000) (OBJ_SHARED_INTEGERS); OBJECT REFCOUNT
+// then reports INT_MAX (OBJ_SHARED_REFCOUNT).
+constexpr int64_t kSharedIntegers = 10000;
+// Redis keeps strings up to this many bytes in the same allocation as the object ("embstr").
+constexpr size_t kEmbstrLimit = 44;
+
+// The integer value of a string Redis would store "int"-encoded (a canonical decimal fitting in a long,
+// at most 20 characters, stored by a command that tries that encoding), if it is one.
+std::optional<int64_t> int_encoded_value(const Entry& entry) {
+  if (entry.encoding() != StringEncoding::Auto) return std::nullopt;
+  const std::string_view value = entry.value();
+  if (value.size() > 20) return std::nullopt;
+  return parse_int64(value);
+}
+
+std::string_view encoding_name(const Entry& entry) {
+  if (int_encoded_value(entry)) return "int";
+  if (entry.encoding() == StringEncoding::Raw) return "raw";
+  return entry.value().size() <= kEmbstrLimit ? "embstr" : "raw";
+}
+
+int64_t refcount(const Entry& entry) {
+  const auto value = int_encoded_value(entry);
+  return value && *value >= 0 && *value < kSharedIntegers ? INT_MAX : 1;
+}
+
+// OBJECT subcommands on a missing key reply a null; otherwise reply(entry) runs under the shard's lock.
+template <typename Reply>
+void object_reply(CommandContext& ctx, Reply&& reply) {
+  ctx.db().read(ctx.arg(2), [&](const Entry* entry) {
+    if (entry == nullptr) return ctx.out.null();
+    reply(*entry);
+  });
+}
+
+void handle_object_encoding(CommandContext& ctx) {
+  object_reply(ctx, [&](const Entry& entry) { ctx.out.bulk(encoding_name(entry)); });
+}
+
+void handle_object_refcount(CommandContext& ctx) {
+  object_reply(ctx, [&](const Entry& entry) { ctx.out.integer(refcount(entry)); });
+}
+
+// Access times are not tracked yet: every key reads as just used (maxmemory-policy is noeviction, under
+// which Redis answers IDLETIME from its LRU clock).
+void handle_object_idletime(CommandContext& ctx) {
+  object_reply(ctx, [&](const Entry&) { ctx.out.integer(0); });
+}
+
+void handle_object_freq(CommandContext& ctx) {
+  object_reply(ctx, [&](const Entry&) {
+    ctx.out.error(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when "
+        "switching between policies at runtime LRU and LFU data will take some time to adjust.");
+  });
+}
+
+void handle_object_help(CommandContext& ctx) {
+  reply_help(ctx.out, ctx.arg(0),
+             {"ENCODING <key>",
+              "    Return the kind of internal representation used in order to store the value",
+              "    associated with a <key>.",
+              "FREQ <key>",
+              "    Return the access frequency index of the <key>. The returned integer is",
+              "    proportional to the logarithm of the recent access frequency of the key.",
+              "IDLETIME <key>",
+              "    Return the idle time of the <key>, that is the approximated number of",
+              "    seconds elapsed since the last access to the key.",
+              "REFCOUNT <key>",
+              "    Return the number of references of the value associated with the specified",
+              "    <key>."});
+}
+
+// MEMORY USAGE key [SAMPLES count]: SAMPLES only matters for aggregates, but is validated as in Redis.
+void handle_memory_usage(CommandContext& ctx) {
+  for (size_t i = 3; i < ctx.argc(); i += 2) {
+    if (!is_word(ctx.arg(i), "samples") || i + 1 >= ctx.argc()) return ctx.out.error(errors::kSyntax);
+    const auto samples = integer_or_reply(ctx, ctx.arg(i + 1));
+    if (!samples) return;
+    if (*samples < 0) return ctx.out.error(errors::kSyntax);
+  }
+  const std::optional<size_t> bytes = ctx.db().memory_usage(ctx.arg(2));
+  if (!bytes) return ctx.out.null();
+  ctx.out.integer(static_cast<int64_t>(*bytes));
+}
+
+void handle_memory_purge(CommandContext& ctx) {
+  malloc_trim(0);
+  ctx.out.ok();
+}
+
+void handle_memory_malloc_stats(CommandContext& ctx) {
+  ctx.out.bulk("Stats not supported for the current allocator");
+}
+
+void handle_memory_help(CommandContext& ctx) {
+  reply_help(ctx.out, ctx.arg(0),
+             {"MALLOC-STATS",
+              "    Return internal statistics report from the memory allocator.",
+              "PURGE",
+              "    Attempt to purge dirty pages for reclamation by the allocator.",
+              "USAGE <key> [SAMPLES <count>]",
+              "    Return memory in bytes used by <key> and its value. Nested values are",
+              "    sampled up to <count> times (default: 5, 0 means sample all)."});
+}
+
+// ---- DEBUG ----
+
+// Bytes of the length prefix RDB writes before a string (rdbSaveLen).
+size_t rdb_length_size(uint64_t length) {
+  if (length < (1 << 6)) return 1;
+  if (length < (1 << 14)) return 2;
+  return length <= UINT32_MAX ? 5 : 9;
+}
+
+// The size of the value in an RDB file, as DEBUG OBJECT's serializedlength (without LZF compression,
+// which Redis tries for strings over 20 bytes).
+size_t serialized_length(const Entry& entry) {
+  const std::string_view value = entry.value();
+  if (const auto number = parse_int64(value); number && value.size() <= 11) {
+    if (*number >= INT8_MIN && *number <= INT8_MAX) return 2;
+    if (*number >= INT16_MIN && *number <= INT16_MAX) return 3;
+    if (*number >= INT32_MIN && *number <= INT32_MAX) return 5;
+  }
+  return rdb_length_size(value.size()) + value.size();
+}
+
+void debug_object(CommandContext& ctx) {
+  ctx.db().read(ctx.arg(2), [&](const Entry* entry) {
+    if (entry == nullptr) return ctx.out.error(errors::kNoSuchKey);
+    const int64_t lru_clock = (unix_time_ms() / 1000) & ((1 << 24) - 1);
+    ctx.out.simple(fmt::format("Value at:{} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",
+                               static_cast<const void*>(entry), refcount(*entry), encoding_name(*entry),
+                               serialized_length(*entry), lru_clock));
+  });
+}
+
+void debug_help(CommandContext& ctx) {
+  reply_help(ctx.out, ctx.arg(0),
+             {"OBJECT <key>",
+              "    Show low level info about `key` and associated value.",
+              "SET-ACTIVE-EXPIRE <0|1>",
+              "    Setting it to 0 disables expiring keys in background when they are not",
+              "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+              "    default.",
+              "SLEEP <seconds>",
+              "    Stop the server for <seconds>. Decimals allowed."});
+}
+
+// DEBUG as Redis runs it with enable-debug-command set; subcommands we do not implement get Redis's
+// answer for an unknown one. SLEEP only stops this client's thread, not the whole server.
+void handle_debug(CommandContext& ctx) {
+  const std::string_view sub = ctx.arg(1);
+  const size_t argc = ctx.argc();
+  if (argc == 2 && is_word(sub, "help")) return debug_help(ctx);
+  if (argc == 3 && is_word(sub, "object")) return debug_object(ctx);
+  if (argc == 3 && is_word(sub, "sleep")) {
+    const std::string seconds(ctx.arg(2));
+    const double value = std::strtod(seconds.c_str(), nullptr);  // Redis's strtod: garbage reads as 0
+    // Bounded (30 years) so that the conversion to the clock's integer ticks cannot overflow.
+    if (value > 0) std::this_thread::sleep_for(std::chrono::duration<double>(std::min(value, 1e9)));
+    return ctx.out.ok();
+  }
+  if (argc == 3 && is_word(sub, "set-active-expire")) {
+    const std::string flag(ctx.arg(2));
+    ctx.server.keyspace().set_active_expire(std::atoi(flag.c_str()) != 0);
+    return ctx.out.ok();
+  }
+  const std::string_view shown = sub.substr(0, std::min(sub.find('\0'), size_t{128}));
+  ctx.out.error(fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.", shown));
+}
+
+}  // namespace
+
+void register_object(CommandTable& table) {
+  table.add({"object", -2, 0, 0, 0, 0, nullptr, "generic", "2.2.3", "A container for object introspection commands.",
+             {
+                 {"encoding", 3, kReadonly, 2, 2, 1, handle_object_encoding, "generic", "2.2.3",
+                  "Returns the internal encoding of a Redis object."},
+                 {"freq", 3, kReadonly, 2, 2, 1, handle_object_freq, "generic", "4.0.0",
+                  "Returns the logarithmic access frequency counter of a Redis object."},
+                 {"idletime", 3, kReadonly, 2, 2, 1, handle_object_idletime, "generic", "2.2.3",
+                  "Returns the time since the last access to a Redis object."},
+                 {"refcount", 3, kReadonly, 2, 2, 1, handle_object_refcount, "generic", "2.2.3",
+                  "Returns the reference count of a value of a key."},
+                 {"help", 2, kLoading | kStale, 0, 0, 0, handle_object_help, "generic", "6.2.0",
+                  "Returns helpful text about the different subcommands."},
+             }});
+  table.add({"memory", -2, 0, 0, 0, 0, nullptr, "server", "4.0.0", "A container for memory diagnostics commands.",
+             {
+                 {"usage", -3, kReadonly, 2, 2, 1, handle_memory_usage, "server", "4.0.0",
+                  "Estimates the memory usage of a key."},
+                 {"purge", 2, 0, 0, 0, 0, handle_memory_purge, "server", "4.0.0",
+                  "Asks the allocator to release memory."},
+                 {"malloc-stats", 2, 0, 0, 0, 0, handle_memory_malloc_stats, "server", "4.0.0",
+                  "Returns the allocator statistics."},
+                 {"help", 2, kLoading | kStale, 0, 0, 0, handle_memory_help, "server", "4.0.0",
+                  "Returns helpful text about the different subcommands."},
+             }});
+  table.add({"debug", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, handle_debug, "server", "1.0.0",
+             "A container for debugging commands."});
+}
+
+}  // namespace rc

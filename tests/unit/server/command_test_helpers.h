@@ -1,0 +1,42 @@
+#pragma once
+// Runs commands through the real dispatcher (arity checks, command table, handlers) on a server that does
+// not listen, and returns the exact RESP bytes of each reply, for handler tests:
+//
+//   rc::test::CommandRunner redis;
+//   CHECK(redis.run({"SET", "k", "v"}) == "+OK\r\n");
+//   redis.use_resp3();   // as after HELLO 3, without its long reply
+//
+// Arguments are string_views: write a value with NUL bytes as "a\0b"sv (std::literals).
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/client_session.h"
+#include "server/connection.h"
+#include "server/options.h"
+#include "server/server.h"
+
+namespace rc::test {
+
+class CommandRunner {
+ public:
+  CommandRunner() : server_(), session_(1, -1, "127.0.0.1:40000", "127.0.0.1:6379", 0) {}
+
+  // The reply to one command (argv[0] is its name).
+  std::string run(const std::vector<std::string_view>& argv) {
+    std::string out;
+    execute_command(server_, session_, out, argv);
+    return out;
+  }
+
+  void use_resp3() { session_.protocol = 3; }
+
+  Server& server() { return server_; }
+  ClientSession& session() { return session_; }
+
+ private:
+  Server server_;
+  ClientSession session_;
+};
+
+}  // namespace rc::test
