@@ -34,7 +34,14 @@ Entry* KeySlot::set(std::string_view value, int64_t expire_at_ms) {
 
 Entry* KeySlot::resize_value(size_t length) {
   Entry* current = get();
-  Entry* fresh = Entry::resized(*current, length, current->expire_at());
+  if (current->resize_in_place(length)) return current;
+  // A value that grows (APPEND, SETRANGE) gets room to grow again, as Redis's sds does: doubled up to
+  // 1 MB, then 1 MB more, so that appending in a loop costs amortized O(1) per byte, not a copy each time.
+  constexpr size_t kGreedyLimit = 1024 * 1024;
+  const size_t old_length = current->value().size();
+  size_t capacity = length;
+  if (length > old_length) capacity = length < kGreedyLimit ? length * 2 : length + kGreedyLimit;
+  Entry* fresh = Entry::resized(*current, length, current->expire_at(), capacity);
   install(fresh);
   return fresh;
 }

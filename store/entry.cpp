@@ -93,13 +93,25 @@ void Entry::destroy(Entry* entry) noexcept {
   std::free(entry);
 }
 
-Entry* Entry::resized(const Entry& source, size_t value_length, int64_t expire_at_ms) {
+Entry* Entry::resized(const Entry& source, size_t value_length, int64_t expire_at_ms, size_t value_capacity) {
   const std::string_view old_value = source.value();
-  Entry* copy = allocate(source.key(), value_length, expire_at_ms, value_length);
+  Entry* copy = allocate(source.key(), value_length, expire_at_ms, value_capacity);
   const size_t kept = old_value.size() < value_length ? old_value.size() : value_length;
   if (kept) std::memcpy(copy->value_data(), old_value.data(), kept);
   copy->flags_ = static_cast<uint8_t>((source.flags_ & ~kHasExpiry) | (copy->flags_ & kHasExpiry));
   return copy;
+}
+
+bool Entry::resize_in_place(size_t value_length) {
+  const std::string_view current = value();
+  if (varint_size(value_length) != varint_size(current.size())) return false;
+  const size_t offset = static_cast<size_t>(current.data() - reinterpret_cast<const char*>(this));
+  if (offset + value_length > allocated_size()) return false;
+  const std::string_view name = key();
+  char* cursor = payload() + (has_expiry() ? sizeof(int64_t) : 0);
+  cursor = write_varint(cursor, name.size());
+  write_varint(cursor, value_length);
+  return true;
 }
 
 const char* Entry::payload() const { return reinterpret_cast<const char*>(this) + kPayloadOffset; }

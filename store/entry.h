@@ -27,7 +27,12 @@ class Entry {
   static void destroy(Entry* entry) noexcept;
 
   // A copy of `source` with another value length (the first min(old, new) value bytes kept) and expiry.
-  static Entry* resized(const Entry& source, size_t value_length, int64_t expire_at_ms);
+  static Entry* resized(const Entry& source, size_t value_length, int64_t expire_at_ms,
+                        size_t value_capacity = 0);
+
+  // Changes the value's length without moving the entry when the allocation has room (bytes past the old
+  // length are left for the caller to fill). False when it does not fit: then use resized().
+  bool resize_in_place(size_t value_length);
 
   Entry* next = nullptr;  // bucket chain
 
