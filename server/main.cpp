@@ -1,7 +1,6 @@
 // redis-clone: a Redis-compatible server with one thread per client.
 #include <pthread.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 
 #include "build_info.h"
 #include "server/config.h"
+#include "server/descriptor_limit.h"
 #include "server/log_level.h"
 #include "server/options.h"
 #include "server/server.h"
@@ -24,18 +24,6 @@ namespace {
 // Each client's thread needs little stack: handlers keep large data on the heap. A small default keeps
 // thousands of idle connections cheap (the kernel maps stack pages only when touched anyway).
 constexpr size_t kThreadStackBytes = 256 * 1024;
-
-// Each client holds a descriptor: raise the soft limit toward what maxclients needs, as Redis does.
-void raise_descriptor_limit(size_t wanted) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
-  const rlim_t target = limit.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(limit.rlim_max, wanted);
-  limit.rlim_cur = target;
-  if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || target < wanted) {
-    spdlog::warn("You requested maxclients of {} requiring at least {} max file descriptors; the limit is {}.",
-                 wanted - 32, wanted, static_cast<unsigned long long>(target));
-  }
-}
 
 void set_default_thread_stack() {
   pthread_attr_t attributes;
@@ -97,7 +85,7 @@ int main(int argc, char** argv) {
   if (!load_configuration(config, parsed.command_line)) return parsed.command_line.config_file.empty() ? 2 : 1;
   rc::apply_log_level(config.text("loglevel"));
   set_default_thread_stack();
-  raise_descriptor_limit(static_cast<size_t>(config.maxclients()) + 32);
+  rc::raise_descriptor_limit(static_cast<size_t>(config.maxclients()));
 
   // Every thread inherits this mask: SIGINT and SIGTERM are taken by sigwait below, in the main thread
   // only, so shutdown runs as ordinary code rather than inside a signal handler.

@@ -8,6 +8,7 @@
 #include "server/commands/arguments.h"
 #include "server/commands/registry.h"
 #include "server/server.h"
+#include "server/descriptor_limit.h"
 #include "server/log_level.h"
 
 #include <algorithm>
@@ -56,6 +57,7 @@ void handle_config_set(CommandContext& ctx) {
     }
   }
   apply_log_level(config.text("loglevel"));
+  raise_descriptor_limit(static_cast<size_t>(config.maxclients()));
   ctx.out.ok();
 }
 
