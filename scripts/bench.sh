@@ -6,7 +6,7 @@
 #   scripts/bench.sh --memory       bytes per key at 1,000,000 keys (16 B, 16 B + TTL, 100 B values)
 #   scripts/bench.sh --conns N      N idle clients: RSS per connection, threads, PING p50/p99 while held
 #   scripts/bench.sh --ceiling      compare against shared/bench/ceiling/tpc.cpp instead of redis-server
-#   scripts/bench.sh --isolation    not yet
+#   scripts/bench.sh --isolation    probes PING/GET/SET while KEYS, FLUSHDB, MGET, DEL (and BGSAVE) run
 #
 # Other options: --server-cmd CMD / --ref-cmd CMD (replace redis-clone / redis-server; {port} is replaced),
 # --keys N (for --memory), --plot FILE (for --scaling). `scripts/bench.sh --help` lists them all.

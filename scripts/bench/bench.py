@@ -388,9 +388,11 @@ def parse_args(argv):
     m.add_argument("--scaling", action="store_true", help="GET ops/s and p99 at 1..5000 clients, and a PNG plot")
     m.add_argument("--memory", action="store_true", help="bytes per key at --keys keys (16 B, 16 B + TTL, 100 B)")
     m.add_argument("--conns", type=int, metavar="N", help="N idle clients: RSS per connection, PING while held")
-    m.add_argument("--isolation", action="store_true", help="(not yet)")
+    m.add_argument("--isolation", action="store_true",
+                   help="PING/GET/SET probe latency during KEYS *, FLUSHDB, MGET, DEL of 100 MB, BGSAVE (--keys "
+                        "keys in db 0 and db 1; default 1 round)")
     p.add_argument("--quick", action="store_true", help="one round, 3/4 of the requests (about a minute)")
-    p.add_argument("--rounds", type=int, help="rounds per workload (default 3; 1 with --quick)")
+    p.add_argument("--rounds", type=int, help="rounds per workload (default 3; 1 with --quick or --isolation)")
     p.add_argument("--only", metavar="REGEX", help="only workloads whose name matches (e.g. 'GET c50')")
     p.add_argument("--server-cmd", metavar="CMD",
                    help="command of the server under test instead of redis-clone; {port} is replaced")
@@ -398,15 +400,16 @@ def parse_args(argv):
                    help="command of the reference server instead of redis-server; {port} is replaced")
     p.add_argument("--ceiling", action="store_true",
                    help="reference = the bare thread-per-connection server in shared/bench/ceiling (default mode only)")
-    p.add_argument("--keys", type=int, default=1_000_000, help="keys for --memory (default 1000000)")
+    p.add_argument("--keys", type=int, default=1_000_000,
+                   help="keys for --memory, and per database for --isolation (default 1000000)")
     p.add_argument("--plot", default=os.path.join(ROOT, "docs", "bench-scaling.png"),
                    help="PNG written by --scaling (default docs/bench-scaling.png)")
     args = p.parse_args(argv)
     if args.rounds is None:
-        args.rounds = 1 if args.quick else 3
+        args.rounds = 1 if args.quick or args.isolation else 3
     if args.rounds < 1 or args.keys < 1 or (args.conns is not None and args.conns < 1):
         p.error("--rounds, --keys and --conns must be at least 1")
-    if args.ceiling and (args.scaling or args.memory or args.conns or args.ref_cmd):
+    if args.ceiling and (args.scaling or args.memory or args.conns or args.isolation or args.ref_cmd):
         p.error("--ceiling only knows SET/GET/PING: use it with the default workloads and without --ref-cmd")
     if args.only:
         try:
@@ -450,11 +453,8 @@ def build_pair(args):
 
 def main(argv):
     args = parse_args(argv)
-    if args.isolation:
-        log("--isolation: not yet")
-        return 2
     missing = []
-    if shutil.which("redis-benchmark") is None and not (args.memory or args.conns):
+    if shutil.which("redis-benchmark") is None and not (args.memory or args.conns or args.isolation):
         missing.append("redis-benchmark (Debian package redis-tools)")
     if not args.ceiling and not args.ref_cmd and shutil.which("redis-server") is None:
         missing.append("redis-server (Debian package redis-server)")
@@ -487,7 +487,7 @@ def main(argv):
                  "steadier column)" % busy)
         for s in pair:
             log("  %-7s = %s" % (s.label, shlex.join(s.argv).replace("'{port}'", "{port}")))
-        if not (args.memory or args.conns):
+        if not (args.memory or args.conns or args.isolation):
             rb = subprocess.run(["redis-benchmark", "--version"], capture_output=True, text=True, timeout=10)
             log("  client: %s" % rb.stdout.strip())
         if args.scaling:
@@ -496,6 +496,9 @@ def main(argv):
             mode_memory(pair, args, failures)
         elif args.conns:
             mode_conns(pair, args, failures)
+        elif args.isolation:
+            from isolation import mode_isolation
+            mode_isolation(pair, args, failures)
         else:
             mode_default(pair, args, failures)
     except BenchError as e:
