@@ -7,6 +7,7 @@
 //   redis.use_resp3();   // as after HELLO 3, without its long reply
 //
 // Arguments are string_views: write a value with NUL bytes as "a\0b"sv (std::literals).
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,13 @@
 #include "server/server.h"
 
 namespace rc::test {
+
+// prefix + number (built with += : GCC 12 warns falsely (-Wrestrict) about "literal" + std::string).
+inline std::string numbered(std::string_view prefix, int64_t number) {
+  std::string text(prefix);
+  text += std::to_string(number);
+  return text;
+}
 
 class CommandRunner {
  public:

@@ -12,15 +12,9 @@
 #include "tests/unit/server/command_test_helpers.h"
 
 using rc::test::CommandRunner;
+using rc::test::numbered;
 
 namespace {
-
-// prefix + number (built with += : GCC 12 warns falsely (-Wrestrict) about "literal" + std::string).
-std::string numbered(std::string_view prefix, int64_t number) {
-  std::string text(prefix);
-  text += std::to_string(number);
-  return text;
-}
 
 // The integer of a ":n\r\n" reply.
 int64_t integer_of(const std::string& reply) {

@@ -12,15 +12,9 @@
 
 using namespace std::literals;
 using rc::test::CommandRunner;
+using rc::test::numbered;
 
 namespace {
-
-// prefix + number (built with += : GCC 12 warns falsely (-Wrestrict) about "literal" + std::string).
-std::string numbered(std::string_view prefix, int64_t number) {
-  std::string text(prefix);
-  text += std::to_string(number);
-  return text;
-}
 
 // The elements of a flat RESP2 array of bulk strings (KEYS), in reply order.
 std::vector<std::string> bulk_array(const std::string& reply) {
