@@ -12,7 +12,11 @@ namespace rc {
 
 class InputBuffer {
  public:
-  static constexpr size_t kChunk = 16 * 1024;  // Redis's PROTO_IOBUF_LEN
+  // Reads start small, so that an idle connection costs little memory, and double (up to Redis's 16 KB
+  // PROTO_IOBUF_LEN) each time a read fills all the room it had, so that a pipelining client soon gets
+  // large reads.
+  static constexpr size_t kInitialChunk = 1024;
+  static constexpr size_t kMaxChunk = 16 * 1024;
 
   std::string_view unconsumed() const { return {data_.get() + begin_, end_ - begin_}; }
   void consume(size_t bytes) {
@@ -20,12 +24,15 @@ class InputBuffer {
     if (begin_ == end_) begin_ = end_ = 0;
   }
 
-  // Room to receive into: normally kChunk free bytes; while a large argument is pending (`total_wanted`, the
+  // Room to receive into: normally a chunk of free bytes (see kInitialChunk); while a large argument is pending (`total_wanted`, the
   // request's declared size), room toward its end, growing at most by doubling so that a client announcing
   // a 512 MB bulk and sending nothing gets no 512 MB allocation. Compacts or reallocates as needed.
   char* prepare_receive(size_t total_wanted = 0);
   size_t free_space() const { return capacity_ - end_; }
-  void commit(size_t bytes) { end_ += bytes; }
+  void commit(size_t bytes) {
+    if (end_ + bytes == capacity_ && chunk_ < kMaxChunk) chunk_ *= 2;
+    end_ += bytes;
+  }
 
   size_t capacity() const { return capacity_; }
   // Gives memory back after a large request once nothing is pending.
@@ -33,6 +40,7 @@ class InputBuffer {
 
  private:
   std::unique_ptr<char[]> data_;
+  size_t chunk_ = kInitialChunk;
   size_t capacity_ = 0;
   size_t begin_ = 0;
   size_t end_ = 0;
@@ -40,7 +48,7 @@ class InputBuffer {
 
 inline char* InputBuffer::prepare_receive(size_t total_wanted) {
   const size_t pending = end_ - begin_;
-  size_t target = pending + kChunk;
+  size_t target = pending + chunk_;
   if (total_wanted > target) target = std::min(total_wanted, std::max(target, capacity_ * 2));
   if (end_ < capacity_ && capacity_ - begin_ >= target) return data_.get() + end_;
   if (capacity_ < target) {
