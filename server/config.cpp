@@ -46,11 +46,24 @@ constexpr Parameter kParameters[] = {
     {"client-query-buffer-limit", Type::Memory, "1073741824", true, 1024 * 1024, INT64_MAX},
     {"lazyfree-lazy-user-flush", Type::Bool, "no", true},
     {"hz", Type::Integer, "10", false, 1, 500},
-    {"save", Type::String, "", false},
+    // Off by default (Redis's is "3600 1 300 100 60 10000") so that tests and benchmarks never write
+    // files unasked; a config file or --save turns it on. CONFIG SET save takes effect at the next check.
+    {"save", Type::String, "", true},
+    // The AOF (server/aof_log.h): read at startup; CONFIG SET appendonly would need a rewrite to start it.
     {"appendonly", Type::Bool, "no", false},
     {"appendfsync", Type::Enum, "everysec", false, 0, 0, "always|everysec|no"},
+    {"appenddirname", Type::String, "appendonlydir", false},
+    {"appendfilename", Type::String, "appendonly.aof", false},
+    {"auto-aof-rewrite-percentage", Type::Integer, "100", true, 0, INT32_MAX},
+    {"auto-aof-rewrite-min-size", Type::Memory, "67108864", true},
+    {"aof-load-truncated", Type::Bool, "yes", true},
+    {"aof-use-rdb-preamble", Type::Bool, "yes", true},
+    // Where SAVE, BGSAVE and the startup load go. Startup only: Redis 7 refuses CONFIG SET of these two
+    // unless enable-protected-configs is set (pointing them at ~/.ssh is a classic attack).
     {"dir", Type::String, "", false},
     {"dbfilename", Type::String, "dump.rdb", false},
+    {"rdbcompression", Type::Bool, "yes", true},
+    {"rdbchecksum", Type::Bool, "yes", false},
     {"maxmemory", Type::Memory, "0", false},
     {"maxmemory-policy", Type::Enum, "noeviction", false, 0, 0,
      "volatile-lru|volatile-lfu|volatile-random|volatile-ttl|allkeys-lru|allkeys-lfu|allkeys-random|noeviction"},

@@ -4,10 +4,12 @@
 
 #include "protocol/errors.h"
 #include "protocol/reply_writer.h"
+#include "server/aof_log.h"
 #include "server/command_context.h"
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/server.h"
+#include "store/mutation_counter.h"
 
 namespace rc {
 namespace {
@@ -34,6 +36,16 @@ bool arity_ok(int arity, size_t argc) {
 
 Database& CommandContext::db() const { return server.keyspace().db(client.db.load(std::memory_order_relaxed)); }
 
+void CommandContext::propagate(std::initializer_list<std::string_view> command) const {
+  AofLog* log = AofLog::active();
+  aof_tracking::record(log != nullptr ? log->append(client.db.load(std::memory_order_relaxed), command) : 0);
+}
+
+void CommandContext::propagate(const std::vector<std::string_view>& command) const {
+  AofLog* log = AofLog::active();
+  aof_tracking::record(log != nullptr ? log->append(client.db.load(std::memory_order_relaxed), command) : 0);
+}
+
 void execute_command(Server& server, ClientSession& client, std::string& out,
                      const std::vector<std::string_view>& argv) {
   ReplyWriter writer(out, client.protocol);
@@ -56,7 +68,16 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
     return writer.error(errors::kNoAuth);
   }
   CommandContext context{server, client, writer, argv};
+  const size_t reply_start = out.size();
+  const uint64_t mutations_before = t_store_mutations;
+  const uint64_t propagations_before = aof_tracking::propagations();
   command->handler(context);
+  // The reply waits here (no lock held) until the command's AOF entry is written (fsynced with always).
+  aof_tracking::finish_command(*command, mutations_before, propagations_before);
+  // Save points count changes as Redis's server.dirty, here one per write command that did not fail.
+  if ((command->flags & kWrite) && (out.size() == reply_start || out[reply_start] != '-')) {
+    server.stats().dirty.fetch_add(1, std::memory_order_relaxed);
+  }
   // HELLO may have switched the protocol for the replies that follow.
   client.protocol = writer.protocol();
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "build_info.h"
+#include "server/aof_log.h"
 #include "server/config.h"
 #include "server/descriptor_limit.h"
 #include "server/log_level.h"
@@ -100,24 +102,48 @@ int main(int argc, char** argv) {
                REDIS_COMPAT_VERSION, ::getpid());
   if (!config.file().empty()) spdlog::info("Configuration loaded from {}", config.file());
   rc::Server server(config);
+  // With appendonly yes the AOF is the data, as in Redis (the RDB file is then not loaded); either is
+  // loaded before the server listens, and a corrupt one stops the start (never a partial load).
+  std::unique_ptr<rc::AofLog> aof;
+  if (config.text("appendonly") == "yes") {
+    aof = std::make_unique<rc::AofLog>(config, server.keyspace());
+    if (const auto error = aof->load_and_open(server)) {
+      spdlog::error("Fatal error loading the append only file: {}. Exiting.", *error);
+      return 1;
+    }
+  } else if (const auto error = server.persistence().load_at_startup()) {
+    spdlog::error("Fatal error loading the DB: {}. Exiting.", *error);
+    return 1;
+  }
   const std::string where = fmt::format("{}:{}", config.text("bind"), config.text("port"));
   if (const auto error = server.listen()) {
     spdlog::warn("Warning: {}", *error);
     spdlog::error("Failed listening on {} (TCP), aborting.", where);
     return 1;
   }
+  if (aof) aof->start();
   server.start();
+  server.persistence().start();
   spdlog::info("Server listening on {} (port {})", where, server.port());
   if (config.protected_mode() && !config.password_required()) {
     spdlog::info("Protected mode is on: only loopback clients are served until a password is set");
   }
   spdlog::info("Ready to accept connections");
 
-  int received = 0;
-  sigwait(&stop_signals, &received);
-  spdlog::info("Received {}, scheduling shutdown...", received == SIGINT ? "SIGINT" : "SIGTERM");
+  // A final save that fails keeps the server running, as Redis does: another signal tries again.
+  constexpr int kMaxShutdownAttempts = 1000;
+  for (int attempt = 1;; ++attempt) {
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    spdlog::info("Received {}, scheduling shutdown...", received == SIGINT ? "SIGINT" : "SIGTERM");
+    if (server.persistence().prepare_shutdown() || attempt == kMaxShutdownAttempts) break;
+    spdlog::warn("Error trying to save the DB, can't exit. Fix the cause and signal again, or SHUTDOWN NOSAVE.");
+  }
   spdlog::info("User requested shutdown...");
   server.stop();
+  if (aof) aof->stop();  // everything logged is written and fsynced
+  // Saves again only if writes arrived between the final save and the clients' disconnection.
+  if (!server.persistence().finish_at_exit()) return 1;
   spdlog::info("redis-clone is now ready to exit, bye bye...");
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "server/client_registry.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/persistence.h"
 #include "store/active_expiry.h"
 #include "store/keyspace.h"
 
@@ -22,6 +23,8 @@ namespace rc {
 struct ServerStats {
   std::atomic<uint64_t> commands_processed{0};  // of connections that have closed; live ones add their own
   std::atomic<uint64_t> rejected_connections{0};
+  // Successful write commands (Redis's server.dirty): save points and rdb_changes_since_last_save.
+  std::atomic<uint64_t> dirty{0};
 };
 
 class Server {
@@ -48,6 +51,7 @@ class Server {
   ClientRegistry& clients() { return clients_; }
   ServerStats& stats() { return stats_; }
   Config& config() { return config_; }
+  Persistence& persistence() { return persistence_; }
   int port() const { return bound_port_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   const std::string& run_id() const { return run_id_; }
@@ -70,6 +74,8 @@ class Server {
   int bound_port_ = 0;
   int64_t start_time_ms_;
   std::string run_id_;
+  // After the keyspace, stats and start time it uses (members are initialized in declaration order).
+  Persistence persistence_{config_, keyspace_, stats_.dirty, start_time_ms_ / 1000};
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> acceptors_;
   std::mutex cron_mutex_;

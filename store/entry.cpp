@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -65,7 +66,9 @@ Entry* Entry::allocate(std::string_view key, size_t value_length, int64_t expire
   if (capacity < value_length) capacity = value_length;
   const size_t bytes = kPayloadOffset + (has_expiry ? sizeof(int64_t) : 0) + varint_size(key.size()) +
                        varint_size(value_length) + key.size() + capacity;
-  void* memory = std::malloc(bytes);
+  // The header object itself is sizeof(Entry) (padding included) even when the payload is tiny; malloc's
+  // smallest chunk is larger anyway, so this costs nothing.
+  void* memory = std::malloc(std::max(bytes, sizeof(Entry)));
   if (memory == nullptr) throw std::bad_alloc();
   auto* entry = new (memory) Entry();
   entry->flags_ = has_expiry ? kHasExpiry : 0;

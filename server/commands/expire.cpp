@@ -95,8 +95,10 @@ void expire_generic(CommandContext& ctx, bool relative, bool seconds, std::strin
     // A time already past deletes the key (Redis replicates this as a DEL) and still counts as applied.
     if (*when <= slot.now_ms()) {
       slot.erase();
+      ctx.propagate({"DEL", ctx.arg(1)});
     } else {
       slot.set_expiry(*when);
+      ctx.propagate({"PEXPIREAT", ctx.arg(1), std::to_string(*when)});
     }
     return 1;
   });
@@ -127,10 +129,11 @@ void handle_expiretime(CommandContext& ctx) { reply_ttl(ctx, false, true); }
 void handle_pexpiretime(CommandContext& ctx) { reply_ttl(ctx, true, true); }
 
 void handle_persist(CommandContext& ctx) {
-  const int64_t removed = ctx.db().write(ctx.arg(1), [](KeySlot& slot) -> int64_t {
+  const int64_t removed = ctx.db().write(ctx.arg(1), [&](KeySlot& slot) -> int64_t {
     const Entry* entry = slot.get();
     if (entry == nullptr || !entry->has_expiry()) return 0;
     slot.set_expiry(Entry::kNoExpiry);
+    ctx.propagate({"PERSIST", ctx.arg(1)});
     return 1;
   });
   ctx.out.integer(removed);

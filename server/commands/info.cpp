@@ -16,6 +16,7 @@
 #include "server/commands/arguments.h"
 #include "server/commands/info.h"
 #include "server/commands/registry.h"
+#include "server/aof_log.h"
 #include "server/server.h"
 #include "store/clock.h"
 
@@ -78,10 +79,18 @@ std::string memory_section() {
       used, human_bytes(used), rss, human_bytes(rss), used ? static_cast<double>(rss) / used : 0.0);
 }
 
-std::string persistence_section() {
-  return "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
-         "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
-         "aof_rewrite_in_progress:0\r\naof_last_bgrewrite_status:ok\r\n";
+// RDB fields in Redis 7.0's order. The RDB file is loaded before the server listens, so loading is
+// always 0 by the time a client can ask.
+std::string persistence_section(Server& server) {
+  const PersistenceInfo rdb = server.persistence().info();
+  return fmt::format(
+      "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\n"
+      "rdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\n"
+      "rdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\n"
+      "rdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n{}",
+      rdb.changes_since_last_save, rdb.bgsave_in_progress ? 1 : 0, rdb.last_save_time,
+      rdb.last_bgsave_ok ? "ok" : "err", rdb.last_bgsave_time_sec, rdb.current_bgsave_time_sec, rdb.saves,
+      rdb.last_cow_size, rdb.last_load_keys_expired, rdb.last_load_keys_loaded, aof_info_fields());
 }
 
 std::string stats_section(Server& server) {
@@ -139,7 +148,7 @@ std::string info_text(Server& server, const std::vector<std::string_view>& reque
     if (name == "server") text += server_section(server);
     if (name == "clients") text += clients_section(server);
     if (name == "memory") text += memory_section();
-    if (name == "persistence") text += persistence_section();
+    if (name == "persistence") text += persistence_section(server);
     if (name == "stats") text += stats_section(server);
     if (name == "replication") text += replication_section(server);
     if (name == "cpu") text += cpu_section();

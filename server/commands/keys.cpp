@@ -21,7 +21,11 @@ namespace {
 void handle_del(CommandContext& ctx) {
   int64_t deleted = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
-    deleted += ctx.db().write(ctx.arg(i), [](KeySlot& slot) { return slot.erase() ? 1 : 0; });
+    deleted += ctx.db().write(ctx.arg(i), [&](KeySlot& slot) {
+      if (!slot.erase()) return 0;
+      ctx.propagate({"DEL", ctx.arg(i)});  // key by key, each under its own shard lock
+      return 1;
+    });
   }
   ctx.out.integer(deleted);
 }
@@ -91,6 +95,7 @@ void rename_key(CommandContext& ctx, bool nx) {
   source.erase();
   KeySlot target = slot_in_locked_shard(db, to, now, garbage);
   target.adopt(std::move(moved));  // replaces the target's entry, if any
+  ctx.propagate({"RENAME", from, to});
   nx ? ctx.out.integer(1) : ctx.out.ok();
 }
 
@@ -135,6 +140,7 @@ void handle_copy(CommandContext& ctx) {
   }
   KeySlot target = slot_in_locked_shard(destination_db, ctx.arg(2), now, garbage);
   target.adopt(std::move(copy));  // replaces the target's entry, if any
+  ctx.propagate_as_received();
   ctx.out.integer(1);
 }
 
@@ -156,6 +162,7 @@ void handle_move(CommandContext& ctx) {
   KeySlot target = slot_in_locked_shard(destination_db, ctx.arg(1), now, garbage);
   if (target.get() != nullptr) return ctx.out.integer(0);
   target.adopt(source.take());
+  ctx.propagate_as_received();
   ctx.out.integer(1);
 }
 

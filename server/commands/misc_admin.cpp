@@ -1,4 +1,4 @@
-// Server commands about databases and scripting state: SWAPDB, LASTSAVE, and FUNCTION answering as a Redis
+// Server commands about databases and scripting state: SWAPDB, and FUNCTION answering as a Redis
 // with no function library loaded (there is no scripting engine yet).
 #include <climits>
 
@@ -11,6 +11,7 @@
 #include "server/commands/help_reply.h"
 #include "server/commands/registry.h"
 #include "server/server.h"
+#include "store/shard_locks.h"
 
 namespace rc {
 namespace {
@@ -35,12 +36,17 @@ void handle_swapdb(CommandContext& ctx) {
   Keyspace& keyspace = ctx.server.keyspace();
   const auto in_range = [&](int index) { return index >= 0 && index < keyspace.database_count(); };
   if (!in_range(*first) || !in_range(*second)) return ctx.out.error(errors::kDbIndexOutOfRange);
-  keyspace.swap(*first, *second);
+  if (*first != *second) {
+    // Keyspace::swap, but logged while both databases are locked (AOF order).
+    ShardLocks locks;
+    locks.add_all(keyspace.db(*first));
+    locks.add_all(keyspace.db(*second));
+    locks.lock();
+    keyspace.db(*first).swap_contents_locked(keyspace.db(*second));
+    ctx.propagate_as_received();
+  }
   ctx.out.ok();
 }
-
-// Nothing is ever saved yet: the last "save" is the server's start, as for a Redis that has not saved.
-void handle_lastsave(CommandContext& ctx) { ctx.out.integer(ctx.server.start_time_ms() / 1000); }
 
 // ---- FUNCTION ----
 
@@ -124,8 +130,6 @@ void handle_function_help(CommandContext& ctx) {
 
 void register_misc_admin(CommandTable& table) {
   table.add({"swapdb", 3, kWrite | kFast, 0, 0, 0, handle_swapdb, "server", "4.0.0", "Swaps two Redis databases."});
-  table.add({"lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, handle_lastsave, "server", "1.0.0",
-             "Returns the Unix timestamp of the last successful save to disk."});
   table.add({"function", -2, 0, 0, 0, 0, nullptr, "scripting", "7.0.0", "A container for function commands.",
              {
                  {"flush", -2, kNoScript | kWrite, 0, 0, 0, handle_function_flush, "scripting", "7.0.0",

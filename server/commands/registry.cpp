@@ -14,11 +14,13 @@ CommandTable build_command_table() {
   register_key_scan(table);
   register_object(table);
   register_misc_admin(table);
+  register_persistence(table);
   register_connection(table);
   register_server_admin(table);
   register_info(table);
   register_config(table);
   register_command_docs(table);
+  register_aof_commands(table);
   return table;
 }
 

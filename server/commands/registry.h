@@ -14,10 +14,12 @@ void register_expire(CommandTable& table);
 void register_key_scan(CommandTable& table);
 void register_object(CommandTable& table);
 void register_misc_admin(CommandTable& table);
+void register_persistence(CommandTable& table);
 void register_connection(CommandTable& table);
 void register_server_admin(CommandTable& table);
 void register_info(CommandTable& table);
 void register_config(CommandTable& table);
 void register_command_docs(CommandTable& table);
+void register_aof_commands(CommandTable& table);
 
 }  // namespace rc

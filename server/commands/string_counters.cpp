@@ -35,7 +35,9 @@ void increment_by(CommandContext& ctx, int64_t delta) {
     if (!value) return ctx.out.error(errors::kNotInteger);
     const auto sum = add_checked(*value, delta);
     if (!sum) return ctx.out.error(errors::kOverflow);
-    store_number(slot, std::to_string(*sum));
+    const std::string text = std::to_string(*sum);
+    store_number(slot, text);
+    ctx.propagate({"SET", ctx.arg(1), text, "KEEPTTL"});
     ctx.out.integer(*sum);
   });
 }
@@ -82,6 +84,7 @@ void handle_incrbyfloat(CommandContext& ctx) {
     const std::string text = format_long_double(sum);
     // Stored as text, as Redis does: OBJECT ENCODING says embstr even for "2".
     store_number(slot, text)->set_encoding(StringEncoding::NotInteger);
+    ctx.propagate({"SET", ctx.arg(1), text, "KEEPTTL"});  // the result, not the float arithmetic
     ctx.out.bulk(text);
   });
 }

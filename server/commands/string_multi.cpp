@@ -46,6 +46,9 @@ bool set_pairs(CommandContext& ctx, bool only_if_none_exists) {
     KeySlot slot = slot_in_locked_shard(db, ctx.arg(i), now, garbage);
     slot.set(ctx.arg(i + 1), Entry::kNoExpiry);
   }
+  std::vector<std::string_view> command(ctx.argv);
+  command[0] = "MSET";
+  ctx.propagate(command);
   return true;
 }
 

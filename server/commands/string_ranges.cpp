@@ -20,6 +20,7 @@ void append_to(CommandContext& ctx, KeySlot& slot, std::string_view tail) {
   Entry* entry = tail.empty() ? slot.get() : slot.resize_value(old_length + tail.size());
   write_at(*entry, old_length, old_length, tail);
   entry->set_encoding(StringEncoding::Raw);
+  if (!tail.empty()) ctx.propagate_as_received();
   ctx.out.integer(static_cast<int64_t>(entry->value().size()));
 }
 
@@ -29,6 +30,7 @@ void handle_append(CommandContext& ctx) {
     if (current == nullptr) {
       // A new key holds the argument as SET would store it (OBJECT ENCODING may say "int").
       slot.set(ctx.arg(2), Entry::kNoExpiry);
+      ctx.propagate_as_received();
       return ctx.out.integer(static_cast<int64_t>(ctx.arg(2).size()));
     }
     if (!holds_string(*current)) return ctx.out.error(errors::kWrongType);
@@ -66,6 +68,7 @@ void setrange_missing(CommandContext& ctx, KeySlot& slot, uint64_t offset, std::
   Entry* entry = slot.resize_value(offset + patch.size());
   write_at(*entry, 0, offset, patch);
   entry->set_encoding(StringEncoding::Raw);
+  ctx.propagate_as_received();
   ctx.out.integer(static_cast<int64_t>(entry->value().size()));
 }
 
@@ -79,6 +82,7 @@ void setrange_existing(CommandContext& ctx, KeySlot& slot, uint64_t offset, std:
   Entry* entry = needed > old_length ? slot.resize_value(needed) : slot.get();
   write_at(*entry, old_length, offset, patch);
   entry->set_encoding(StringEncoding::Raw);
+  ctx.propagate_as_received();
   ctx.out.integer(static_cast<int64_t>(entry->value().size()));
 }
 

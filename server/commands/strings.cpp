@@ -152,6 +152,14 @@ void handle_set(CommandContext& ctx) {
     }
     const bool keep = options->expiry == ExtendedOptions::Expiry::KeepTtl && current != nullptr;
     slot.set(ctx.arg(2), keep ? current->expire_at() : *expire_at);
+    // Logged without NX/XX/GET, with an absolute expiry (Redis: SET key value PXAT ms).
+    if (keep) {
+      ctx.propagate({"SET", ctx.arg(1), ctx.arg(2), "KEEPTTL"});
+    } else if (*expire_at != Entry::kNoExpiry) {
+      ctx.propagate({"SET", ctx.arg(1), ctx.arg(2), "PXAT", std::to_string(*expire_at)});
+    } else {
+      ctx.propagate({"SET", ctx.arg(1), ctx.arg(2)});
+    }
     if (!options->get) ctx.out.ok();
   });
 }
@@ -160,7 +168,10 @@ void handle_set(CommandContext& ctx) {
 void set_with_expiry(CommandContext& ctx, bool seconds, std::string_view command) {
   const auto expire_at = expire_at_or_reply(ctx, ctx.arg(2), seconds, true, command);
   if (!expire_at) return;
-  ctx.db().write(ctx.arg(1), [&](KeySlot& slot) { slot.set(ctx.arg(3), *expire_at); });
+  ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
+    slot.set(ctx.arg(3), *expire_at);
+    ctx.propagate({"SET", ctx.arg(1), ctx.arg(3), "PXAT", std::to_string(*expire_at)});
+  });
   ctx.out.ok();
 }
 
@@ -171,6 +182,7 @@ void handle_setnx(CommandContext& ctx) {
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     if (slot.get() != nullptr) return ctx.out.integer(0);
     slot.set(ctx.arg(2), Entry::kNoExpiry);
+    ctx.propagate({"SET", ctx.arg(1), ctx.arg(2)});
     ctx.out.integer(1);
   });
 }
@@ -180,26 +192,31 @@ void handle_getset(CommandContext& ctx) {
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     if (!reply_value(ctx, slot.get())) return;
     slot.set(ctx.arg(2), Entry::kNoExpiry);
+    ctx.propagate({"SET", ctx.arg(1), ctx.arg(2)});
   });
 }
 
 void handle_getdel(CommandContext& ctx) {
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     if (!reply_value(ctx, slot.get())) return;
-    slot.erase();
+    if (slot.erase()) ctx.propagate({"DEL", ctx.arg(1)});
   });
 }
 
 // Applies GETEX's expiry option to a key that exists: an EXAT/PXAT already in the past deletes it.
-void apply_getex_expiry(KeySlot& slot, const ExtendedOptions& options, int64_t expire_at) {
+// Logged as DEL, PEXPIREAT or PERSIST.
+void apply_getex_expiry(CommandContext& ctx, KeySlot& slot, const ExtendedOptions& options, int64_t expire_at) {
   using Expiry = ExtendedOptions::Expiry;
   const bool absolute = options.expiry == Expiry::ExAt || options.expiry == Expiry::PxAt;
   if (absolute && expire_at <= unix_time_ms()) {
     slot.erase();
+    ctx.propagate({"DEL", ctx.arg(1)});
   } else if (options.has_expire_time()) {
     slot.set_expiry(expire_at);
-  } else if (options.expiry == Expiry::Persist) {
+    ctx.propagate({"PEXPIREAT", ctx.arg(1), std::to_string(expire_at)});
+  } else if (options.expiry == Expiry::Persist && slot.get()->has_expiry()) {
     slot.set_expiry(Entry::kNoExpiry);
+    ctx.propagate({"PERSIST", ctx.arg(1)});
   }
 }
 
@@ -215,7 +232,7 @@ void handle_getex(CommandContext& ctx) {
     const auto expire_at = expire_time_or_reply(ctx, *options, "getex");
     if (!expire_at) return;
     ctx.out.bulk(entry->value());
-    apply_getex_expiry(slot, *options, *expire_at);
+    apply_getex_expiry(ctx, slot, *options, *expire_at);
   });
 }
 

@@ -1,0 +1,600 @@
+#include "server/aof_log.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "server/command_context.h"
+#include "server/command_table.h"
+#include "server/commands/arguments.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "store/aof/command_reader.h"
+#include "store/clock.h"
+#include "store/keyspace.h"
+#include "store/mutation_counter.h"
+#include "store/rdb/rdb_reader.h"
+#include "store/rdb/rdb_writer.h"
+#include "store/rdb/snapshot_locks.h"
+
+namespace rc {
+namespace {
+
+std::atomic<AofLog*> g_active{nullptr};
+
+// How often the writer thread wakes by itself (to write what nobody waits for and fsync once a second).
+constexpr std::chrono::milliseconds kWritePeriod{100};
+
+thread_local uint64_t t_propagations = 0;
+thread_local uint64_t t_wait_offset = 0;
+
+std::string reason(int error) { return std::strerror(error); }
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool fsync_directory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::optional<std::string> read_file(const std::string& file, std::string& out) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fmt::format("Can't open the append-only file {}: {}", file, reason(errno));
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  out = std::move(contents).str();
+  return std::nullopt;
+}
+
+uint64_t file_size(const std::string& file) {
+  struct stat st {};
+  return ::stat(file.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// The base in AOF form: SELECT, then SET (with PXAT) for every live key of every non-empty database.
+bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms) {
+  std::string out;
+  for (int index = 0; index < keyspace.database_count(); ++index) {
+    const Database& db = keyspace.db(index);
+    bool selected = false;
+    for (size_t s = 0; s < Database::kShardCount; ++s) {
+      uint64_t cursor = 0;
+      do {
+        cursor = db.shard(s).table.scan(cursor, [&](const Entry* entry) {
+          if (entry->expired(now_ms)) return;
+          if (!selected) aof::encode_command(out, {"SELECT", std::to_string(index)});
+          selected = true;
+          if (entry->has_expiry()) {
+            aof::encode_command(out, {"SET", entry->key(), entry->value(), "PXAT", std::to_string(entry->expire_at())});
+          } else {
+            aof::encode_command(out, {"SET", entry->key(), entry->value()});
+          }
+        });
+        if (out.size() > (1 << 20)) {
+          if (!write_all(fd, out)) return false;
+          out.clear();
+        }
+      } while (cursor != 0);
+    }
+  }
+  return write_all(fd, out);
+}
+
+// Writes a whole base file at `file` from `keyspace`, which must not change meanwhile. Used by the
+// rewrite child (which is alone in its process) and at startup (before any client).
+bool write_base_file(const Keyspace& keyspace, const std::string& file, bool rdb_preamble) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  const int64_t now = unix_time_ms();
+  bool ok = true;
+  if (rdb_preamble) {
+    rdb::RdbWriter writer(rdb::WriteOptions{}, fd);
+    writer.begin(now / 1000, 0);
+    rdb::write_keyspace(keyspace, writer, now);
+    ok = writer.finish();
+  } else {
+    ok = write_aof_base(keyspace, fd, now);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Runs one logged command on `server` as a client without a connection would.
+void replay(Server& server, ClientSession& client, const std::vector<std::string>& argv) {
+  std::vector<std::string_view> views(argv.begin(), argv.end());
+  std::string ignored_reply;
+  execute_command(server, client, ignored_reply, views);
+}
+
+}  // namespace
+
+// ---- per-thread tracking ----
+
+uint64_t aof_tracking::propagations() { return t_propagations; }
+
+void aof_tracking::record(uint64_t offset) {
+  ++t_propagations;
+  t_wait_offset = std::max(t_wait_offset, offset);
+}
+
+void aof_tracking::finish_command(const CommandSpec& command, uint64_t mutations_before,
+                                  uint64_t propagations_before) {
+  if ((command.flags & kWrite) && t_store_mutations != mutations_before && t_propagations == propagations_before) {
+    spdlog::error("BUG: command '{}' changed the dataset without propagating it to the AOF", command.name);
+  }
+  const uint64_t offset = std::exchange(t_wait_offset, 0);
+  AofLog* log = AofLog::active();
+  if (offset != 0 && log != nullptr) log->flush_for_reply(offset);
+}
+
+// ---- the log ----
+
+AofLog* AofLog::active() { return g_active.load(std::memory_order_acquire); }
+
+AofLog::AofLog(Config& config, Keyspace& keyspace)
+    : config_(config),
+      keyspace_(keyspace),
+      dir_(config.text("dir") + "/" + config.text("appenddirname")),
+      prefix_(config.text("appendfilename")),
+      policy_(config.text("appendfsync") == "always" ? AofFsync::Always
+              : config.text("appendfsync") == "no"   ? AofFsync::No
+                                                     : AofFsync::EverySec),
+      rdb_preamble_(config.text("aof-use-rdb-preamble") != "no") {}
+
+AofLog::~AofLog() { stop(); }
+
+std::string AofLog::path(std::string_view name) const { return dir_ + "/" + std::string(name); }
+
+uint64_t AofLog::append(int db, std::initializer_list<std::string_view> argv) {
+  return append(db, std::vector<std::string_view>(argv));
+}
+
+uint64_t AofLog::append(int db, const std::vector<std::string_view>& argv) {
+  std::lock_guard lock(buffer_mutex_);
+  const size_t before = buffer_.size();
+  if (db != selected_db_) {
+    aof::encode_command(buffer_, {"SELECT", std::to_string(db)});
+    selected_db_ = db;
+  }
+  aof::encode_command(buffer_, argv);
+  appended_ += buffer_.size() - before;
+  // No wake-up here: the reply's flush_for_reply asks for it, so a stream of appends costs no system call.
+  return appended_;
+}
+
+// Before a reply: the command's log entry must be in the kernel (everysec, no: a crash of the process
+// loses nothing acknowledged, as Redis, which writes the AOF before sending replies) or on disk (always).
+// The writer thread does it for every waiting client at once (group commit: one write, one fsync).
+void AofLog::flush_for_reply(uint64_t offset) {
+  const std::atomic<uint64_t>& covered = policy_ == AofFsync::Always ? synced_ : written_;
+  if (covered.load(std::memory_order_acquire) >= offset) return;
+  {
+    std::lock_guard lock(buffer_mutex_);
+    if (!wake_requested_) {
+      wake_requested_ = true;
+      buffer_ready_.notify_one();
+    }
+  }
+  std::unique_lock lock(done_mutex_);
+  done_cv_.wait(lock, [&] { return covered.load(std::memory_order_acquire) >= offset || !started_; });
+}
+
+// Writes what is buffered to the current incremental file and fsyncs as the policy says. The caller holds
+// io_mutex_, so the buffer cannot go to a file that a rewrite is switching away from.
+bool AofLog::write_pending(bool force_fsync) {
+  uint64_t end = 0;
+  {
+    std::lock_guard lock(buffer_mutex_);
+    spare_.swap(buffer_);
+    end = appended_;
+    wake_requested_ = false;
+  }
+  bool ok = true;
+  if (!spare_.empty()) {
+    ok = write_all(fd_, spare_);
+    if (!ok) spdlog::warn("Error writing to the AOF file: {}", reason(errno));
+    incr_size_ += spare_.size();
+    current_size_.store(older_size_ + incr_size_);
+    spare_.clear();
+  }
+  written_.store(end, std::memory_order_release);
+  const int64_t now = unix_time_ms();
+  const bool behind = synced_.load() < end;
+  const bool sync = force_fsync || (policy_ == AofFsync::Always && behind) ||
+                    (policy_ == AofFsync::EverySec && now - last_fsync_ms_ >= 1000 && behind);
+  if (sync && ok) {
+    ok = ::fdatasync(fd_) == 0;
+    last_fsync_ms_ = now;
+    if (ok) synced_.store(end, std::memory_order_release);
+  }
+  last_write_ok_.store(ok);
+  {
+    std::lock_guard lock(done_mutex_);  // so that no waiter misses the wake-up between its check and wait
+  }
+  done_cv_.notify_all();
+  return ok;
+}
+
+void AofLog::writer_loop() {
+  for (;;) {
+    bool stopping = false;
+    {
+      std::unique_lock lock(buffer_mutex_);
+      // A reply waiting for its entry wakes the writer at once; otherwise it writes every kWritePeriod.
+      buffer_ready_.wait_for(lock, kWritePeriod, [&] { return wake_requested_ || stopping_; });
+      stopping = stopping_;
+    }
+    // Group commit: let the clients that are running append too, so that one write and fsync cover them.
+    if (!stopping) std::this_thread::yield();
+    {
+      std::lock_guard io(io_mutex_);
+      write_pending(stopping);
+    }
+    if (stopping) return;
+    maybe_auto_rewrite();
+  }
+}
+
+void AofLog::start() {
+  started_ = true;
+  writer_ = std::thread([this] { writer_loop(); });
+  g_active.store(this, std::memory_order_release);
+}
+
+void AofLog::stop() {
+  if (!started_) return;
+  g_active.store(nullptr, std::memory_order_release);
+  {
+    std::lock_guard lock(buffer_mutex_);
+    stopping_ = true;
+  }
+  buffer_ready_.notify_one();
+  if (writer_.joinable()) writer_.join();
+  if (const pid_t pid = child_pid_.load(); pid > 0) ::kill(pid, SIGKILL);
+  if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
+  {
+    std::lock_guard lock(done_mutex_);
+    started_ = false;
+  }
+  done_cv_.notify_all();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+// ---- files ----
+
+std::optional<std::string> AofLog::save_manifest(const aof::Manifest& manifest) {
+  const std::string final_path = path(aof::manifest_file_name(prefix_));
+  const std::string temp_path = path("temp-" + aof::manifest_file_name(prefix_));
+  const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("Can't open the AOF manifest file {}: {}", temp_path, reason(errno));
+  const bool ok = write_all(fd, manifest.to_text()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(temp_path.c_str(), final_path.c_str()) != 0) {
+    ::unlink(temp_path.c_str());
+    return fmt::format("Can't write the AOF manifest file {}: {}", final_path, reason(errno));
+  }
+  fsync_directory(dir_);
+  manifest_ = manifest;
+  return std::nullopt;
+}
+
+std::optional<std::string> AofLog::open_incremental(const std::string& name) {
+  const std::string file = path(name);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("Can't open the append-only file {}: {}", file, reason(errno));
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  incr_size_ = file_size(file);
+  return std::nullopt;
+}
+
+std::optional<std::string> AofLog::create_initial_files() {
+  if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) {
+    return fmt::format("Can't create the append-only directory {}: {}", dir_, reason(errno));
+  }
+  aof::Manifest manifest;
+  manifest.base = aof::ManifestFile{aof::base_file_name(prefix_, 1, rdb_preamble_), 1, aof::FileType::Base};
+  manifest.incrementals.push_back({aof::incremental_file_name(prefix_, 1), 1, aof::FileType::Incremental});
+  if (!write_base_file(keyspace_, path(manifest.base->name), rdb_preamble_)) {
+    return fmt::format("Can't write the AOF base file {}: {}", path(manifest.base->name), reason(errno));
+  }
+  if (auto error = open_incremental(manifest.incrementals.back().name)) return error;
+  if (auto error = save_manifest(manifest)) return error;
+  older_size_ = file_size(path(manifest.base->name));
+  base_size_.store(older_size_);
+  current_size_.store(older_size_);
+  return std::nullopt;
+}
+
+// ---- loading ----
+
+namespace {
+
+// Runs the commands of an AOF-format file. A command cut short at the end of the last file is dropped
+// and the file truncated there (aof-load-truncated yes); anything else malformed stops the load.
+std::optional<std::string> load_commands(Server& server, ClientSession& client, const std::string& file,
+                                         bool last, bool allow_truncated, uint64_t& commands) {
+  std::string data;
+  if (auto error = read_file(file, data)) return error;
+  size_t position = 0;
+  std::vector<std::string> argv;
+  for (;;) {
+    const aof::ReadResult result = aof::read_command(data, position, argv);
+    if (result.status == aof::ReadStatus::End) return std::nullopt;
+    if (result.status == aof::ReadStatus::Corrupt) {
+      return fmt::format("{} in {} at offset {}", result.error, file, position);
+    }
+    if (result.status == aof::ReadStatus::Truncated) {
+      if (!last || !allow_truncated) {
+        return fmt::format("Unexpected end of file reading the append only file {} at offset {}", file, position);
+      }
+      spdlog::warn("!!! Warning: short read while loading the AOF file {}!!!", file);
+      spdlog::warn("AOF {} loaded anyway because aof-load-truncated is enabled; truncated at offset {}", file,
+                   position);
+      if (::truncate(file.c_str(), static_cast<off_t>(position)) != 0) {
+        return fmt::format("Error truncating the AOF file {}: {}", file, reason(errno));
+      }
+      return std::nullopt;
+    }
+    // Redis wraps transactions in MULTI/EXEC; the load is single-threaded, so their bodies just run.
+    if (is_word(argv[0], "multi") || is_word(argv[0], "exec")) continue;
+    if (server.commands().find(argv[0]) == nullptr) {
+      return fmt::format("Unknown command '{}' reading the append only file {} at offset {}", argv[0], file, position);
+    }
+    replay(server, client, argv);
+    ++commands;
+  }
+}
+
+bool starts_with_rdb_magic(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  char magic[5] = {};
+  in.read(magic, 5);
+  return in.gcount() == 5 && std::string_view(magic, 5) == "REDIS";
+}
+
+}  // namespace
+
+// Stops the clock for this thread for the duration of a load (see store/clock.h).
+struct StoppedClock {
+  StoppedClock() { t_clock_stopped_for_loading = true; }
+  ~StoppedClock() { t_clock_stopped_for_loading = false; }
+  StoppedClock(const StoppedClock&) = delete;
+  StoppedClock& operator=(const StoppedClock&) = delete;
+};
+
+std::optional<std::string> AofLog::load_files(Server& server, const aof::Manifest& manifest) {
+  ClientSession client(0, -1, "aof", "", unix_time_ms());
+  const StoppedClock no_expiry_while_loading;
+  const bool allow_truncated = config_.text("aof-load-truncated") != "no";
+  std::vector<aof::ManifestFile> files;
+  if (manifest.base) files.push_back(*manifest.base);
+  files.insert(files.end(), manifest.incrementals.begin(), manifest.incrementals.end());
+  uint64_t commands = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string file = path(files[i].name);
+    if (::access(file.c_str(), R_OK) != 0) {
+      return fmt::format("The AOF file {} listed in the manifest doesn't exist", file);
+    }
+    if (files[i].type == aof::FileType::Base && starts_with_rdb_magic(file)) {
+      const rdb::LoadResult result = rdb::load_rdb_file(file, keyspace_, unix_time_ms());
+      if (!result.ok) return fmt::format("Bad AOF base file {}: {}", file, result.error);
+      spdlog::info("DB loaded from base file {}: {} keys", files[i].name, result.keys_loaded);
+    } else if (auto error = load_commands(server, client, file, i + 1 == files.size(), allow_truncated, commands)) {
+      return error;
+    }
+    if (i + 1 < files.size()) older_size_ += file_size(file);
+  }
+  spdlog::info("DB loaded from append only file: {} commands", commands);
+  return std::nullopt;
+}
+
+std::optional<std::string> AofLog::load_and_open(Server& server) {
+  const std::string manifest_path = path(aof::manifest_file_name(prefix_));
+  if (::access(manifest_path.c_str(), F_OK) != 0) return create_initial_files();
+  std::string text;
+  if (auto error = read_file(manifest_path, text)) return error;
+  aof::ManifestParse parsed = aof::parse_manifest(text);
+  if (!parsed.manifest) return fmt::format("{} in the AOF manifest {}", parsed.error, manifest_path);
+  aof::Manifest manifest = std::move(*parsed.manifest);
+  const auto started = std::chrono::steady_clock::now();
+  if (auto error = load_files(server, manifest)) return error;
+  spdlog::info("AOF loaded in {:.3f} seconds",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (manifest.incrementals.empty()) {
+    const int64_t seq = 1;
+    manifest.incrementals.push_back({aof::incremental_file_name(prefix_, seq), seq, aof::FileType::Incremental});
+    if (manifest.base) older_size_ += file_size(path(manifest.base->name));
+    if (auto error = open_incremental(manifest.incrementals.back().name)) return error;
+    if (auto error = save_manifest(manifest)) return error;
+  } else {
+    if (auto error = open_incremental(manifest.incrementals.back().name)) return error;
+    manifest_ = manifest;
+  }
+  current_size_.store(older_size_ + incr_size_);
+  base_size_.store(current_size_.load());
+  return std::nullopt;
+}
+
+// ---- rewrite ----
+
+namespace {
+
+std::string temp_base_name(pid_t child) { return fmt::format("temp-rewriteaof-bg-{}.aof", child); }
+
+// The rewrite child: alone in its process (no lock, no log), it writes the base and exits.
+[[noreturn]] void run_rewrite_child(const Keyspace& keyspace, const std::string& file, bool rdb_preamble) {
+  sigset_t none;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  // Dies with the server (kill -9 of the parent must not leave a writer behind), and lets go of its
+  // sockets so that a restarted server can listen on the same port at once.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+  int code = 1;
+  try {
+    code = write_base_file(keyspace, file, rdb_preamble) ? 0 : 1;
+  } catch (...) {
+  }
+  ::_exit(code);
+}
+
+}  // namespace
+
+// With every shard lock held (shared) and io_mutex_: everything logged so far goes to the current
+// incremental file, fsynced; a new one is created and listed in the manifest, and appends go there.
+std::optional<std::string> AofLog::switch_incremental() {
+  write_pending(true);
+  const int64_t seq = manifest_.last_incremental_seq() + 1;
+  const std::string name = aof::incremental_file_name(prefix_, seq);
+  const int fd = ::open(path(name).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("Can't open the append-only file {}: {}", path(name), reason(errno));
+  aof::Manifest next = manifest_;
+  next.incrementals.push_back({name, seq, aof::FileType::Incremental});
+  if (auto error = save_manifest(next)) {
+    ::close(fd);
+    ::unlink(path(name).c_str());
+    return error;
+  }
+  ::close(fd_);
+  fd_ = fd;
+  older_size_ += incr_size_;
+  incr_size_ = 0;
+  std::lock_guard lock(buffer_mutex_);
+  selected_db_ = -1;  // the new file starts with a SELECT
+  return std::nullopt;
+}
+
+RewriteOutcome AofLog::rewrite() {
+  std::lock_guard guard(rewrite_mutex_);
+  if (rewrite_running_.load()) return RewriteOutcome::InProgress;
+  if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
+  const int64_t base_seq = (manifest_.base ? manifest_.base->seq : 0) + 1;
+  const int64_t started_ms = unix_time_ms();
+  pid_t pid = -1;
+  {
+    rdb::SnapshotLocks locks(keyspace_);
+    std::lock_guard io(io_mutex_);
+    if (auto error = switch_incremental()) {
+      spdlog::warn("Can't rewrite the append only file: {}", *error);
+      last_rewrite_ok_.store(false);
+      return RewriteOutcome::Failed;
+    }
+    pid = ::fork();
+    if (pid == 0) run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble_);
+  }  // writers go on, into the new incremental file
+  if (pid < 0) {
+    spdlog::warn("Can't rewrite append only file in background: fork: {}", reason(errno));
+    last_rewrite_ok_.store(false);
+    return RewriteOutcome::Failed;
+  }
+  spdlog::info("Background append only file rewriting started by pid {}", pid);
+  rewrite_running_.store(true);
+  child_pid_.store(pid);
+  rewrite_started_ms_.store(started_ms);
+  rewrite_waiter_ = std::thread([this, pid, base_seq, started_ms] {
+    finish_rewrite(pid, path(temp_base_name(pid)), base_seq, started_ms);
+  });
+  return RewriteOutcome::Started;
+}
+
+// Waits for the child; on success installs its base: a new manifest with it and the incremental files
+// opened since the switch, then deletes the files no manifest lists any more.
+void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, int64_t started_ms) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const bool child_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  bool ok = false;
+  if (child_ok) {
+    std::lock_guard io(io_mutex_);
+    const aof::Manifest old = manifest_;
+    aof::Manifest next;
+    next.base = aof::ManifestFile{aof::base_file_name(prefix_, base_seq, rdb_preamble_), base_seq, aof::FileType::Base};
+    next.incrementals.push_back(old.incrementals.back());  // the file appends go to since the switch
+    if (::rename(temp_path.c_str(), path(next.base->name).c_str()) == 0 && !save_manifest(next)) {
+      if (old.base) ::unlink(path(old.base->name).c_str());
+      for (const auto& file : old.history) ::unlink(path(file.name).c_str());
+      for (size_t i = 0; i + 1 < old.incrementals.size(); ++i) ::unlink(path(old.incrementals[i].name).c_str());
+      older_size_ = file_size(path(next.base->name));
+      current_size_.store(older_size_ + incr_size_);
+      base_size_.store(current_size_.load());
+      ok = true;
+    }
+  }
+  if (!ok) ::unlink(temp_path.c_str());
+  if (ok) {
+    spdlog::info("Background AOF rewrite finished successfully");
+  } else {
+    spdlog::warn("Background AOF rewrite failed (child status {})", status);
+  }
+  last_rewrite_ok_.store(ok);
+  last_rewrite_time_sec_.store((unix_time_ms() - started_ms) / 1000);
+  child_pid_.store(0);
+  rewrite_running_.store(false);
+}
+
+// auto-aof-rewrite-percentage / auto-aof-rewrite-min-size, checked by the writer after its writes.
+void AofLog::maybe_auto_rewrite() {
+  const int64_t percentage = config_.integer("auto-aof-rewrite-percentage");
+  if (percentage <= 0 || rewrite_running_.load()) return;
+  const uint64_t current = current_size_.load();
+  const uint64_t base = std::max<uint64_t>(base_size_.load(), 1);
+  if (current < static_cast<uint64_t>(config_.integer("auto-aof-rewrite-min-size"))) return;
+  if (current <= base || (current - base) * 100 / base < static_cast<uint64_t>(percentage)) return;
+  spdlog::info("Starting automatic rewriting of AOF on {}% growth", (current - base) * 100 / base);
+  rewrite();
+}
+
+std::string AofLog::info_fields() const {
+  const int64_t started = rewrite_started_ms_.load();
+  const bool running = rewrite_running_.load();
+  size_t buffered = 0;
+  {
+    std::lock_guard lock(buffer_mutex_);
+    buffered = buffer_.size();
+  }
+  return fmt::format(
+      "aof_enabled:1\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:0\r\n"
+      "aof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\n"
+      "aof_last_write_status:{}\r\naof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:0\r\n"
+      "aof_buffer_length:{}\r\n",
+      running ? 1 : 0, last_rewrite_time_sec_.load(), running ? (unix_time_ms() - started) / 1000 : -1,
+      last_rewrite_ok_.load() ? "ok" : "err", last_write_ok_.load() ? "ok" : "err", current_size_.load(),
+      base_size_.load(), buffered);
+}
+
+std::string aof_info_fields() {
+  const AofLog* log = AofLog::active();
+  if (log != nullptr) return log->info_fields();
+  return "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
+         "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n";
+}
+
+}  // namespace rc

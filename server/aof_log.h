@@ -1,0 +1,148 @@
+#pragma once
+// The append-only file, in Redis 7's multi-part layout: dir/appenddirname/ holds a manifest
+// (appendfilename.manifest), one base file (an RDB or AOF snapshot) and incremental files of commands.
+//
+// Write commands propagate themselves (CommandContext::propagate) while they still hold their shard
+// lock(s), so the log's order is the order in which changes were applied. Lock order: shard locks, then
+// this log's io mutex, then its buffer mutex; never the reverse. A dedicated thread writes the buffer
+// out and fsyncs it (always: before any waiting reply is sent, one fsync covering every append so far;
+// everysec: once a second; no: never, left to the OS); replies wait until their entry is at least written.
+//
+// BGREWRITEAOF, as Redis 7: under every shard lock (shared) the appends switch to a new incremental file
+// listed at once in the manifest, and a forked child writes a new base from that instant; when it is done
+// a new manifest (temp file, rename, fsync of the directory) lists the new base and the new incremental
+// file, and the old files are deleted. A crash at any point leaves a manifest that describes all the data.
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <initializer_list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "store/aof/manifest.h"
+
+namespace rc {
+
+class Config;
+class Keyspace;
+class Server;
+struct CommandSpec;
+
+enum class AofFsync { Always, EverySec, No };
+enum class RewriteOutcome { Started, InProgress, Failed };
+
+class AofLog {
+ public:
+  AofLog(Config& config, Keyspace& keyspace);
+  ~AofLog();
+  AofLog(const AofLog&) = delete;
+  AofLog& operator=(const AofLog&) = delete;
+
+  // The log write commands go to; nullptr while none is started (appendonly no, or still loading).
+  static AofLog* active();
+
+  // Before listening: loads the manifest's files by running their commands on `server` (the base may be
+  // an RDB file), truncating a last file cut short; creates the directory, a base and a first incremental
+  // file when there is none. Returns the message to print before exiting with 1.
+  std::optional<std::string> load_and_open(Server& server);
+  // Starts the writer thread; from then on write commands are logged.
+  void start();
+  // Writes and fsyncs what is buffered, stops the thread, waits for a rewrite child. Idempotent.
+  void stop();
+
+  // Appends one command for database `db` (with SELECT first when the database changes). The caller holds
+  // the shard lock(s) of what it changed. Returns the log offset just past it.
+  uint64_t append(int db, std::initializer_list<std::string_view> argv);
+  uint64_t append(int db, const std::vector<std::string_view>& argv);
+  // Before a reply: makes sure everything up to `offset` is written (everysec, no) or fsynced (always),
+  // asking the writer thread for it. Must hold no shard lock.
+  void flush_for_reply(uint64_t offset);
+  AofFsync fsync_policy() const { return policy_; }
+
+  // BGREWRITEAOF.
+  RewriteOutcome rewrite();
+  bool rewrite_in_progress() const { return rewrite_running_.load(); }
+
+  // The INFO persistence lines about the AOF ("aof_enabled:1\r\n..."), for the persistence section.
+  std::string info_fields() const;
+
+ private:
+  void writer_loop();
+  bool write_pending(bool force_fsync);
+  std::optional<std::string> load_files(Server& server, const aof::Manifest& manifest);
+  std::optional<std::string> create_initial_files();
+  std::optional<std::string> open_incremental(const std::string& name);
+  std::optional<std::string> save_manifest(const aof::Manifest& manifest);
+  std::optional<std::string> switch_incremental();
+  void finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, int64_t started_ms);
+  void maybe_auto_rewrite();
+  std::string path(std::string_view name) const;
+
+  Config& config_;
+  Keyspace& keyspace_;
+  std::string dir_;     // dir/appenddirname
+  std::string prefix_;  // appendfilename
+  AofFsync policy_;
+  bool rdb_preamble_;
+
+  // Held by the writer while it writes and fsyncs, and by a rewrite while it changes files: the file
+  // descriptor, the manifest and the sizes belong to it.
+  std::mutex io_mutex_;
+  int fd_ = -1;
+  aof::Manifest manifest_;
+  uint64_t incr_size_ = 0;              // bytes in the current incremental file
+  uint64_t older_size_ = 0;             // bytes of the base and the other incremental files
+  std::atomic<uint64_t> current_size_{0};
+  std::atomic<uint64_t> base_size_{0};  // aof_current_size right after the last load or rewrite
+  int64_t last_fsync_ms_ = 0;
+
+  mutable std::mutex buffer_mutex_;  // the commands appended and not yet written
+  std::condition_variable buffer_ready_;
+  std::string buffer_;
+  std::string spare_;                // the writer's buffer, kept for its capacity
+  uint64_t appended_ = 0;            // bytes appended since the start (offsets)
+  int selected_db_ = -1;
+  bool stopping_ = false;
+
+  bool wake_requested_ = false;      // a reply waits for the buffer
+
+  std::mutex done_mutex_;            // with done_cv_: replies waiting for written_ or synced_
+  std::condition_variable done_cv_;
+  std::atomic<uint64_t> written_{0};  // offsets up to here are in the kernel
+  std::atomic<uint64_t> synced_{0};   // and up to here on disk
+
+  std::mutex rewrite_mutex_;  // one rewrite at a time
+  std::atomic<bool> rewrite_running_{false};
+  std::atomic<bool> last_rewrite_ok_{true};
+  std::atomic<bool> last_write_ok_{true};
+  std::atomic<int64_t> last_rewrite_time_sec_{-1};
+  std::atomic<pid_t> child_pid_{0};
+  std::atomic<int64_t> rewrite_started_ms_{0};
+  std::thread rewrite_waiter_;
+
+  std::thread writer_;
+  bool started_ = false;
+};
+
+// The INFO persistence lines about the AOF, whether or not it is enabled (for info.cpp's persistence
+// section: `out += aof_info_fields();`).
+std::string aof_info_fields();
+
+// Per client thread (each client has its own): what the command being run has propagated.
+namespace aof_tracking {
+// Commands propagated by this thread so far (whether or not a log is active).
+uint64_t propagations();
+// Called by propagate: counts it and remembers the offset the reply must wait for.
+void record(uint64_t offset);
+// Dispatch, after a command: when appendfsync is always, waits until the command's appends are fsynced;
+// and logs an error when a write command changed the store without propagating anything.
+void finish_command(const CommandSpec& command, uint64_t mutations_before, uint64_t propagations_before);
+}  // namespace aof_tracking
+
+}  // namespace rc

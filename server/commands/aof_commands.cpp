@@ -1,0 +1,31 @@
+// BGREWRITEAOF: a new base for the append-only file, written by a forked child (server/aof_log.h).
+#include "server/aof_log.h"
+#include "server/command_context.h"
+#include "server/command_table.h"
+#include "server/commands/registry.h"
+
+namespace rc {
+namespace {
+
+void handle_bgrewriteaof(CommandContext& ctx) {
+  AofLog* log = AofLog::active();
+  // Redis can rewrite with appendonly no too; here the log exists only when it is on.
+  if (log == nullptr) return ctx.out.error("ERR Append only file is disabled (appendonly no)");
+  switch (log->rewrite()) {
+    case RewriteOutcome::Started:
+      return ctx.out.simple("Background append only file rewriting started");
+    case RewriteOutcome::InProgress:
+      return ctx.out.error("ERR Background append only file rewriting already in progress");
+    case RewriteOutcome::Failed:
+      return ctx.out.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
+  }
+}
+
+}  // namespace
+
+void register_aof_commands(CommandTable& table) {
+  table.add({"bgrewriteaof", 1, kAdmin | kNoScript, 0, 0, 0, handle_bgrewriteaof, "server", "1.0.0",
+             "Asynchronously rewrite the append-only file"});
+}
+
+}  // namespace rc

@@ -1,0 +1,521 @@
+#include "server/persistence.h"
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "protocol/numbers.h"
+#include "server/config.h"
+#include "store/clock.h"
+#include "store/keyspace.h"
+#include "store/rdb/rdb_reader.h"
+#include "store/rdb/rdb_writer.h"
+#include "store/rdb/snapshot_locks.h"
+
+namespace rc {
+namespace {
+
+// As Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, save points wait this long
+// before trying again.
+constexpr int64_t kBgsaveRetryDelaySeconds = 5;
+constexpr size_t kMaxReportBytes = 4096;
+
+int64_t unix_seconds() { return unix_time_ms() / 1000; }
+
+uint64_t used_memory() {
+  const struct mallinfo2 heap = mallinfo2();
+  return heap.uordblks + heap.hblkhd;
+}
+
+// ---- the child's side: only this thread exists, so no locks, no logging, nothing but malloc ----
+
+void close_descriptors_except(int keep) {
+  // The child must not hold the listening sockets or clients' sockets open after the parent closes them.
+  const auto last = static_cast<unsigned>(~0U);
+  const auto kept = static_cast<unsigned>(keep);
+  const bool below_ok = kept <= 3 || ::close_range(3, kept - 1, 0) == 0;
+  const bool above_ok = ::close_range(kept + 1, last, 0) == 0;
+  if (below_ok && above_ok) return;
+  rlimit limit{};
+  const int top = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 1u << 20 ? static_cast<int>(limit.rlim_cur)
+                                                                                       : 65536;
+  for (int fd = 3; fd < top; ++fd) {
+    if (fd != keep) ::close(fd);
+  }
+}
+
+// The child's private dirty memory: pages it holds alone, i.e. the copies made because the parent
+// wrote to them (Redis's rdb_last_cow_size comes from the same /proc figure).
+uint64_t private_dirty_bytes() {
+  const int fd = ::open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[4096];
+  const ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  const char* field = std::strstr(text, "Private_Dirty:");
+  if (field == nullptr) return 0;
+  return std::strtoull(field + std::strlen("Private_Dirty:"), nullptr, 10) * 1024;
+}
+
+void write_all(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+[[noreturn]] void run_child(const Keyspace& keyspace, const rdb::SaveRequest& request, int report_fd) {
+  // The mask of the forking thread blocks SIGTERM and SIGINT (main takes them with sigwait); the child
+  // should die of them like any process.
+  sigset_t none;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  close_descriptors_except(report_fd);
+  std::string report;
+  int code = 1;
+  try {
+    const rdb::SaveResult result = rdb::save_rdb_file(keyspace, request);
+    if (result.ok) {
+      report = "ok " + std::to_string(result.keys) + " " + std::to_string(result.bytes) + " " +
+               std::to_string(private_dirty_bytes());
+      code = 0;
+    } else {
+      report = "err " + result.error;
+    }
+  } catch (...) {
+    report = "err out of memory while saving";
+  }
+  write_all(report_fd, report);
+  ::_exit(code);
+}
+
+struct ChildReport {
+  bool ok = false;
+  uint64_t keys = 0;
+  uint64_t bytes = 0;
+  uint64_t cow = 0;
+  std::string error;
+};
+
+ChildReport parse_report(const std::string& text) {
+  ChildReport report;
+  if (text.starts_with("err ")) {
+    report.error = text.substr(4);
+    return report;
+  }
+  if (!text.starts_with("ok ")) return report;
+  report.ok = true;
+  unsigned long long keys = 0, bytes = 0, cow = 0;
+  if (std::sscanf(text.c_str() + 3, "%llu %llu %llu", &keys, &bytes, &cow) == 3) {
+    report.keys = keys;
+    report.bytes = bytes;
+    report.cow = cow;
+  }
+  return report;
+}
+
+// What the child wrote before it exited. Read after waitpid and without blocking: another process forked
+// meanwhile (an AOF rewrite) may hold a copy of the pipe's write end, so EOF may never come. The report
+// is far smaller than a pipe's buffer, so the child never waits for us to read it.
+std::string read_report(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  std::string text;
+  char buffer[512];
+  while (text.size() < kMaxReportBytes) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::vector<SavePoint>> parse_save_points(std::string_view text) {
+  std::vector<int64_t> numbers;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = std::min(text.find(' ', start), text.size());
+    if (end > start) {
+      const auto number = parse_int64(text.substr(start, end - start));
+      if (!number || *number < 0) return std::nullopt;
+      numbers.push_back(*number);
+    }
+    start = end + 1;
+  }
+  if (numbers.size() % 2 != 0) return std::nullopt;
+  std::vector<SavePoint> points;
+  for (size_t i = 0; i < numbers.size(); i += 2) points.push_back({numbers[i], numbers[i + 1]});
+  return points;
+}
+
+Persistence::Persistence(Config& config, Keyspace& keyspace, const std::atomic<uint64_t>& dirty,
+                         int64_t start_time_s)
+    : config_(config), keyspace_(keyspace), dirty_(dirty), last_save_time_(start_time_s) {
+  // A test hook, as Redis's rdb-key-save-delay: keeps a background save running long enough to watch it.
+  if (const char* delay = std::getenv("REDIS_CLONE_RDB_KEY_SAVE_DELAY_US")) {
+    key_delay_us_ = parse_int64(delay).value_or(0);
+  }
+}
+
+Persistence::~Persistence() {
+  stop_cron();
+  std::lock_guard guard(save_mutex_);
+  kill_child();
+}
+
+std::string Persistence::file_path() const {
+  return rdb::rdb_path(config_.text("dir"), config_.text("dbfilename"));
+}
+
+bool Persistence::save_points_configured() const {
+  const auto points = parse_save_points(config_.text("save"));
+  return points && !points->empty();
+}
+
+std::optional<std::string> Persistence::load_at_startup() {
+  const std::string dir = config_.text("dir");
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) != 0) return fmt::format("Can't chdir to '{}': {}", dir, std::strerror(errno));
+  if (!S_ISDIR(info.st_mode)) return fmt::format("Can't chdir to '{}': Not a directory", dir);
+  if (!parse_save_points(config_.text("save"))) {
+    return fmt::format("Invalid save parameters: '{}' (pairs of seconds and changes, e.g. \"3600 1 300 100\")",
+                       config_.text("save"));
+  }
+  const std::string path = file_path();
+  const auto started = std::chrono::steady_clock::now();
+  const rdb::LoadResult result =
+      rdb::load_rdb_file(path, keyspace_, unix_time_ms(), config_.text("rdbchecksum") != "no");
+  if (!result.ok) return result.error;
+  if (!result.found) return std::nullopt;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!result.redis_version.empty()) spdlog::info("Loading RDB produced by version {}", result.redis_version);
+  if (result.skipped_functions > 0) {
+    spdlog::warn("Skipped {} function librar{} in the RDB file: redis-clone has no scripting engine",
+                 result.skipped_functions, result.skipped_functions == 1 ? "y" : "ies");
+  }
+  spdlog::info("Done loading RDB, keys loaded: {}, keys expired: {}.", result.keys_loaded, result.keys_expired);
+  spdlog::info("DB loaded from disk: {:.3f} seconds", seconds);
+  std::lock_guard lock(mutex_);
+  last_load_keys_loaded_ = result.keys_loaded;
+  last_load_keys_expired_ = result.keys_expired;
+  return std::nullopt;
+}
+
+void Persistence::start() {
+  std::lock_guard lock(cron_mutex_);
+  if (cron_.joinable() || cron_stopping_) return;
+  cron_ = std::thread([this] { cron_loop(); });
+}
+
+void Persistence::stop_cron() {
+  {
+    std::lock_guard lock(cron_mutex_);
+    cron_stopping_ = true;
+  }
+  cron_wake_.notify_all();
+  if (cron_.joinable()) cron_.join();
+}
+
+void Persistence::cron_loop() {
+  std::unique_lock lock(cron_mutex_);
+  while (!cron_stopping_) {
+    cron_wake_.wait_for(lock, std::chrono::seconds(1), [this] { return cron_stopping_; });
+    if (cron_stopping_) break;
+    lock.unlock();
+    check_save_points();
+    lock.lock();
+  }
+}
+
+// As Redis's serverCron: a save point (seconds, changes) is reached when at least `changes` writes
+// happened and more than `seconds` passed since the last successful save; after a failed background save
+// the next try waits kBgsaveRetryDelaySeconds.
+void Persistence::check_save_points() {
+  const std::string text = config_.text("save");
+  const auto points = parse_save_points(text);
+  if (!points) {
+    std::lock_guard lock(mutex_);
+    if (warned_save_text_ != text) spdlog::warn("Invalid save parameters '{}': no automatic saves", text);
+    warned_save_text_ = text;
+    return;
+  }
+  const int64_t now = unix_seconds();
+  uint64_t changes = 0;
+  int64_t since = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (child_.pid != 0) return;
+    if (!last_bgsave_ok_ && now - last_bgsave_try_ <= kBgsaveRetryDelaySeconds) return;
+    changes = dirty_.load() - dirty_at_last_save_;
+    since = now - last_save_time_;
+  }
+  for (const SavePoint& point : *points) {
+    if (changes >= static_cast<uint64_t>(point.changes) && since > point.seconds) {
+      spdlog::info("{} changes in {} seconds. Saving...", point.changes, point.seconds);
+      bgsave();
+      return;
+    }
+  }
+}
+
+SaveOutcome Persistence::save() {
+  std::lock_guard guard(save_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (child_.pid != 0) return SaveOutcome::BackgroundInProgress;
+    ++saves_;
+  }
+  return save_now() ? SaveOutcome::Failed : SaveOutcome::Ok;
+}
+
+rdb::SaveRequest Persistence::save_request() const {
+  rdb::SaveRequest request;
+  request.dir = config_.text("dir");
+  request.filename = config_.text("dbfilename");
+  request.options.compress = config_.text("rdbcompression") != "no";
+  request.options.checksum = config_.text("rdbchecksum") != "no";
+  request.used_memory = used_memory();
+  return request;
+}
+
+std::optional<std::string> Persistence::save_now() {
+  rdb::SaveRequest request = save_request();
+  const auto started = std::chrono::steady_clock::now();
+  uint64_t dirty_at_snapshot = 0;
+  rdb::SaveResult result;
+  {
+    rdb::SnapshotLocks locks(keyspace_);
+    dirty_at_snapshot = dirty_.load();
+    request.now_ms = unix_time_ms();
+    result = rdb::save_rdb_file(keyspace_, request);
+  }
+  if (!result.ok) {
+    spdlog::warn("Failed saving the DB: {}", result.error);
+    return result.error;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("DB saved on disk: {} keys, {} bytes in {:.3f} seconds", result.keys, result.bytes, seconds);
+  std::lock_guard lock(mutex_);
+  dirty_at_last_save_ = dirty_at_snapshot;
+  last_save_time_ = unix_seconds();
+  return std::nullopt;
+}
+
+BgsaveOutcome Persistence::bgsave() {
+  std::lock_guard guard(save_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (child_.pid != 0) return BgsaveOutcome::AlreadyInProgress;
+  }
+  return fork_child();
+}
+
+// Called with save_mutex_ held and no child running.
+BgsaveOutcome Persistence::fork_child() {
+  if (waiter_.joinable()) waiter_.join();  // the previous child's waiter, done or about to be
+  rdb::SaveRequest request = save_request();
+  request.key_delay_us = key_delay_us_;
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    spdlog::warn("Can't save in background: pipe: {}", std::strerror(errno));
+    return BgsaveOutcome::Failed;
+  }
+  Child child;
+  const ForkTiming timing = fork_snapshot(request, report[1], child);
+  const int fork_error = errno;
+  ::close(report[1]);
+  std::unique_lock lock(mutex_);
+  last_bgsave_try_ = unix_seconds();
+  if (child.pid < 0) {
+    ::close(report[0]);
+    last_bgsave_ok_ = false;
+    spdlog::warn("Can't save in background: fork: {}", std::strerror(fork_error));
+    return BgsaveOutcome::Failed;
+  }
+  child.report_fd = report[0];
+  child.started_ms = unix_time_ms();
+  child.temp_path = rdb::rdb_path(request.dir, fmt::format("temp-{}.rdb", child.pid));
+  ++saves_;
+  child_ = child;
+  try {
+    waiter_ = std::thread([this, child] { wait_for_child(child); });
+  } catch (const std::system_error& error) {
+    // No thread for the waiter (resource limits): do not leave a child nobody reaps.
+    child_.killed = true;
+    lock.unlock();
+    ::kill(child.pid, SIGKILL);
+    wait_for_child(child);
+    spdlog::warn("Can't save in background: no thread to wait for the child: {}", error.what());
+    return BgsaveOutcome::Failed;
+  }
+  lock.unlock();
+  spdlog::info("Background saving started by pid {} (writers held back {:.3f} ms: locks {:.3f} ms, fork {:.3f} ms)",
+               child.pid, timing.locks_ms + timing.fork_ms, timing.locks_ms, timing.fork_ms);
+  return BgsaveOutcome::Started;
+}
+
+// The point in time: every shard lock in shared mode, so no writer is inside a table, then fork(). The
+// parent lets writers in again as soon as fork() returns; errno is fork()'s when child.pid < 0.
+Persistence::ForkTiming Persistence::fork_snapshot(rdb::SaveRequest& request, int report_fd, Child& child) {
+  using Clock = std::chrono::steady_clock;
+  const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  const Clock::time_point before = Clock::now();
+  Clock::time_point locked;
+  int fork_error = 0;
+  {
+    rdb::SnapshotLocks locks(keyspace_);
+    locked = Clock::now();
+    child.dirty_at_fork = dirty_.load();
+    request.now_ms = unix_time_ms();
+    child.pid = ::fork();
+    if (child.pid == 0) run_child(keyspace_, request, report_fd);
+    fork_error = errno;
+  }
+  const Clock::time_point after = Clock::now();
+  errno = fork_error;
+  return {ms(locked - before), ms(after - locked)};
+}
+
+void Persistence::wait_for_child(Child child) {
+  int status = 0;
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const ChildReport report = parse_report(read_report(child.report_fd));
+  ::close(child.report_fd);
+  const int64_t now_ms = unix_time_ms();
+  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && report.ok;
+  bool killed_by_us = false;
+  {
+    std::lock_guard lock(mutex_);
+    killed_by_us = child_.killed;
+    if (ok) {
+      dirty_at_last_save_ = child.dirty_at_fork;
+      last_save_time_ = now_ms / 1000;
+      last_cow_size_ = report.cow;
+    }
+    if (ok || !killed_by_us) last_bgsave_ok_ = ok;
+    last_bgsave_time_sec_ = (now_ms - child.started_ms) / 1000;
+    child_ = Child{};
+  }
+  if (ok) {
+    spdlog::info("Background saving terminated with success: {} keys, {} bytes, {:.1f} MB of memory copied on write",
+                 report.keys, report.bytes, static_cast<double>(report.cow) / (1024 * 1024));
+  } else if (WIFSIGNALED(status)) {
+    // A killed child could not remove its temp file.
+    ::unlink(child.temp_path.c_str());
+    if (killed_by_us) {
+      spdlog::info("Background saving stopped (killed on shutdown)");
+    } else {
+      spdlog::warn("Background saving terminated by signal {}", WTERMSIG(status));
+    }
+  } else {
+    spdlog::warn("Background saving error: {}", report.error.empty() ? "the child reported nothing" : report.error);
+  }
+}
+
+// Called with save_mutex_ held.
+void Persistence::kill_child() {
+  std::unique_lock lock(mutex_);
+  if (child_.pid != 0) {
+    spdlog::warn("There is a child saving an .rdb. Killing it!");
+    child_.killed = true;
+    ::kill(child_.pid, SIGKILL);
+  }
+  std::thread waiter = std::move(waiter_);
+  lock.unlock();
+  if (waiter.joinable()) waiter.join();
+}
+
+bool Persistence::save_for_shutdown() {
+  std::lock_guard guard(save_mutex_);
+  kill_child();
+  return !save_now();
+}
+
+void Persistence::set_shutdown_mode(ShutdownSave mode) {
+  std::lock_guard lock(mutex_);
+  shutdown_mode_ = mode;
+}
+
+bool Persistence::changed_since_last_save() const {
+  std::lock_guard lock(mutex_);
+  return dirty_.load() != dirty_at_last_save_;
+}
+
+// Whether the exit path must save now: `changed` is whether writes happened since the last save.
+bool Persistence::final_save_wanted(bool changed) const {
+  std::lock_guard lock(mutex_);
+  switch (shutdown_mode_) {
+    case ShutdownSave::NoSave:
+      return false;
+    case ShutdownSave::Save:
+      return changed;
+    case ShutdownSave::Default:
+      break;
+  }
+  return save_points_configured();
+}
+
+bool Persistence::prepare_shutdown() {
+  std::lock_guard guard(save_mutex_);
+  kill_child();
+  if (!final_save_wanted(changed_since_last_save())) return true;
+  spdlog::info("Saving the final RDB snapshot before exiting.");
+  if (save_now()) return false;
+  set_shutdown_mode(ShutdownSave::Save);
+  return true;
+}
+
+bool Persistence::finish_at_exit() {
+  stop_cron();
+  std::lock_guard guard(save_mutex_);
+  kill_child();  // one the save points may have started since prepare_shutdown
+  if (!final_save_wanted(changed_since_last_save())) return true;
+  if (save_now()) {
+    spdlog::error("Error trying to save the DB on exit: the last writes are lost.");
+    return false;
+  }
+  return true;
+}
+
+int64_t Persistence::last_save_time() const {
+  std::lock_guard lock(mutex_);
+  return last_save_time_;
+}
+
+PersistenceInfo Persistence::info() const {
+  std::lock_guard lock(mutex_);
+  PersistenceInfo info;
+  info.changes_since_last_save = dirty_.load() - dirty_at_last_save_;
+  info.bgsave_in_progress = child_.pid != 0;
+  info.last_save_time = last_save_time_;
+  info.last_bgsave_ok = last_bgsave_ok_;
+  info.last_bgsave_time_sec = last_bgsave_time_sec_;
+  info.current_bgsave_time_sec = child_.pid != 0 ? (unix_time_ms() - child_.started_ms) / 1000 : -1;
+  info.saves = saves_;
+  info.last_cow_size = last_cow_size_;
+  info.last_load_keys_loaded = last_load_keys_loaded_;
+  info.last_load_keys_expired = last_load_keys_expired_;
+  return info;
+}
+
+}  // namespace rc

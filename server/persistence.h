@@ -1,0 +1,155 @@
+#pragma once
+// RDB persistence of a running server: SAVE, BGSAVE, save points, the load at startup and the save at
+// shutdown, and the INFO persistence figures.
+//
+// BGSAVE forks. The forking thread first takes every shard lock of every database in shared mode
+// (SnapshotLocks): no writer is then inside a table, so the child's copy of memory is one consistent
+// instant. The parent releases the locks as soon as fork() returns, so writers wait only for the fork
+// itself; readers never wait. The child writes the file straight from the tables (it is the only thread
+// there, so it takes no lock and never logs), reports on a pipe and _exits; a waiter thread of the parent
+// reads the report, reaps the child and records the outcome.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <thread>
+#include <vector>
+
+#include "store/rdb/rdb_writer.h"
+
+namespace rc {
+
+class Config;
+class Keyspace;
+
+struct SavePoint {
+  int64_t seconds;
+  int64_t changes;
+};
+
+// "3600 1 300 100 60 10000" as pairs (seconds, changes); "" is none; nullopt when malformed (an odd
+// number of words, or a word that is not a non-negative integer).
+std::optional<std::vector<SavePoint>> parse_save_points(std::string_view text);
+
+// What INFO persistence reports (Redis's names).
+struct PersistenceInfo {
+  uint64_t changes_since_last_save = 0;
+  bool bgsave_in_progress = false;
+  int64_t last_save_time = 0;          // Unix seconds of the last successful save (or of the start)
+  bool last_bgsave_ok = true;
+  int64_t last_bgsave_time_sec = -1;   // how long the last background save took
+  int64_t current_bgsave_time_sec = -1;
+  uint64_t saves = 0;                  // SAVEs and BGSAVEs started
+  uint64_t last_cow_size = 0;          // bytes the last child had to copy (its private dirty memory)
+  uint64_t last_load_keys_loaded = 0;
+  uint64_t last_load_keys_expired = 0;
+};
+
+enum class SaveOutcome { Ok, Failed, BackgroundInProgress };
+enum class BgsaveOutcome { Started, Failed, AlreadyInProgress };
+
+// What the exit path does about a final save (SHUTDOWN's flags, or the default on SIGTERM).
+enum class ShutdownSave {
+  Default,          // save when save points are configured, as Redis on SIGTERM
+  Save,             // the final save already ran (SHUTDOWN, or SIGTERM): again only if keys changed since
+  NoSave,           // SHUTDOWN NOSAVE (or a SHUTDOWN that found nothing to save)
+};
+
+class Persistence {
+ public:
+  // `dirty` counts successful write commands (ServerStats::dirty); `start_time_s` is the first LASTSAVE.
+  Persistence(Config& config, Keyspace& keyspace, const std::atomic<uint64_t>& dirty, int64_t start_time_s);
+  ~Persistence();
+  Persistence(const Persistence&) = delete;
+  Persistence& operator=(const Persistence&) = delete;
+
+  // Before listening: checks dir and save, then loads dir/dbfilename when it exists and logs the number
+  // of keys and the time. Returns the message to print before exiting with 1 (corrupt file, bad config).
+  std::optional<std::string> load_at_startup();
+  // Starts the once-a-second check of the save points (in its own thread).
+  void start();
+
+  // SAVE: writes the snapshot in the calling thread while holding every shard lock in shared mode
+  // (writers wait for the whole save, as on Redis, where SAVE blocks the server; readers go on).
+  SaveOutcome save();
+  // BGSAVE: forks a child that writes the snapshot.
+  BgsaveOutcome bgsave();
+
+  // SHUTDOWN: kills a background save, then saves (unless NOSAVE); the exit path then knows not to save
+  // again unless something changed. False when the save failed.
+  bool save_for_shutdown();
+  void set_shutdown_mode(ShutdownSave mode);
+
+  // The exit path, as Redis on SIGTERM. First, while clients are still served: kills a background save and
+  // makes the final save (when save points are configured and no SHUTDOWN decided otherwise). False when
+  // that save failed: the server should keep running, as Redis does ("can't exit"), rather than lose data.
+  bool prepare_shutdown();
+  // Then, after the clients are gone: stops the background work and saves again only if writes slipped in
+  // after prepare_shutdown's save. False when that save failed.
+  bool finish_at_exit();
+
+  bool save_points_configured() const;
+  int64_t last_save_time() const;
+  PersistenceInfo info() const;
+
+ private:
+  struct Child {
+    pid_t pid = 0;
+    int report_fd = -1;
+    int64_t started_ms = 0;
+    uint64_t dirty_at_fork = 0;
+    std::string temp_path;  // removed by the parent when the child dies of a signal
+    bool killed = false;    // by us (shutdown): not a failure
+  };
+  rdb::SaveRequest save_request() const;
+  std::optional<std::string> save_now();
+  struct ForkTiming {
+    double locks_ms;
+    double fork_ms;
+  };
+  BgsaveOutcome fork_child();
+  ForkTiming fork_snapshot(rdb::SaveRequest& request, int report_fd, Child& child);
+  void wait_for_child(Child child);
+  void kill_child();  // with save_mutex_ held
+  void cron_loop();
+  void check_save_points();
+  void stop_cron();
+  bool final_save_wanted(bool changed) const;
+  bool changed_since_last_save() const;
+  std::string file_path() const;
+
+  Config& config_;
+  Keyspace& keyspace_;
+  const std::atomic<uint64_t>& dirty_;
+
+  // Held for the whole of a SAVE and while a BGSAVE forks: one save starts at a time.
+  std::mutex save_mutex_;
+
+  mutable std::mutex mutex_;  // guards what follows
+  Child child_;
+  std::thread waiter_;
+  uint64_t dirty_at_last_save_ = 0;
+  int64_t last_save_time_;
+  int64_t last_bgsave_try_ = 0;
+  bool last_bgsave_ok_ = true;
+  int64_t last_bgsave_time_sec_ = -1;
+  uint64_t saves_ = 0;
+  uint64_t last_cow_size_ = 0;
+  uint64_t last_load_keys_loaded_ = 0;
+  uint64_t last_load_keys_expired_ = 0;
+  ShutdownSave shutdown_mode_ = ShutdownSave::Default;
+  std::string warned_save_text_;  // a malformed save value already warned about
+
+  int64_t key_delay_us_ = 0;  // REDIS_CLONE_RDB_KEY_SAVE_DELAY_US (tests only)
+
+  std::mutex cron_mutex_;
+  std::condition_variable cron_wake_;
+  bool cron_stopping_ = false;
+  std::thread cron_;
+};
+
+}  // namespace rc

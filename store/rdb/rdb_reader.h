@@ -1,0 +1,107 @@
+#pragma once
+// Reading RDB files (format versions 1 to 10): those we write and those Redis 7.0 writes, as long as they
+// hold only strings, the one type the store has. Everything is checked: a bad magic, an unknown opcode or
+// type, a length past the end of the file, bad LZF data, a short read or a wrong checksum stops the load
+// with a message that names the byte offset where it went wrong. Nothing is ever half loaded silently.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rc {
+class Keyspace;
+}
+
+namespace rc::rdb {
+
+// A problem in the file's contents, at `offset` bytes from its start.
+class FormatError : public std::runtime_error {
+ public:
+  FormatError(uint64_t offset, const std::string& what) : std::runtime_error(what), offset_(offset) {}
+  uint64_t offset() const { return offset_; }
+
+ private:
+  uint64_t offset_;
+};
+
+struct KeyRecord {
+  int db = 0;
+  std::string key;
+  std::string value;
+  int64_t expire_at_ms = -1;  // -1: no TTL
+  uint64_t offset = 0;        // where the key's record starts
+};
+
+// Where the bytes come from: a file descriptor (read through a buffer) or memory.
+class ByteSource;
+
+class RdbParser {
+ public:
+  // Reads from memory (the view must outlive the parser).
+  explicit RdbParser(std::string_view bytes);
+  // Reads from an open file (the caller closes it); `size` bounds every length the file declares.
+  RdbParser(int fd, uint64_t size);
+  ~RdbParser();
+  RdbParser(const RdbParser&) = delete;
+  RdbParser& operator=(const RdbParser&) = delete;
+
+  // The next key. False at the end of the file, after the checksum was verified. Throws FormatError.
+  bool next(KeyRecord& record);
+
+  int version() const { return version_; }
+  const std::vector<std::pair<std::string, std::string>>& aux_fields() const { return aux_; }
+  // Function libraries found (FUNCTION2 opcodes): skipped, since there is no scripting engine.
+  size_t skipped_functions() const { return skipped_functions_; }
+  // Whether the file was written with rdbchecksum no (a zero trailer: nothing to verify).
+  bool checksum_skipped() const { return checksum_skipped_; }
+  // rdbchecksum no: a wrong checksum is not an error (as Redis).
+  void set_verify_checksum(bool verify) { verify_checksum_ = verify; }
+
+ private:
+  void read_header();
+  bool read_opcode(uint8_t type, uint64_t start, int64_t& expire_at_ms);
+  [[noreturn]] void reject_type(uint8_t type, uint64_t start);
+  void read_trailer();
+  uint8_t read_byte();
+  uint64_t read_length(const char* what);
+  // A length, or a special string encoding when `encoded` is set (the 11xxxxxx forms).
+  uint64_t read_length_or_encoding(bool& encoded);
+  void read_string(std::string& out, const char* what);
+  void read_lzf(std::string& out, const char* what);
+  uint64_t read_little_endian(size_t bytes);
+  [[noreturn]] void fail(uint64_t offset, const std::string& message) const;
+
+  std::unique_ptr<ByteSource> source_;
+  int version_ = 0;
+  int db_ = 0;
+  bool done_ = false;
+  bool checksum_skipped_ = false;
+  bool verify_checksum_ = true;
+  size_t skipped_functions_ = 0;
+  std::vector<std::pair<std::string, std::string>> aux_;
+  std::string compressed_;  // LZF input
+};
+
+struct LoadResult {
+  bool found = false;  // false: there was no file (not an error: the server starts empty)
+  bool ok = false;
+  std::string error;   // "Bad RDB file '<path>' at byte offset N: ..." or the system error
+  uint64_t error_offset = 0;
+  uint64_t keys_loaded = 0;
+  uint64_t keys_expired = 0;  // in the file but already past their time: not loaded
+  int version = 0;
+  std::string redis_version;  // the redis-ver aux field, when present
+  size_t skipped_functions = 0;
+};
+
+// Loads `path` into `keyspace` (whose databases should be empty; a key met twice is an error). Keys whose
+// time has passed at `now_ms` are skipped. On error the keyspace may hold part of the file: the caller
+// refuses to start.
+LoadResult load_rdb_file(const std::string& path, Keyspace& keyspace, int64_t now_ms, bool verify_checksum = true);
+
+}  // namespace rc::rdb

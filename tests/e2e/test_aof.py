@@ -1,0 +1,296 @@
+"""The append-only file end to end (Redis 7's multi-part layout): write, restart, same data; files accepted
+by redis-check-aof; directories exchanged with Debian's redis-server 7.0 both ways; a truncated tail and a
+corrupt file; BGREWRITEAOF while clients write; crashes (SIGKILL) with appendfsync always and everysec, and
+during a rewrite.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REFERENCE_REDIS, ServerProcess, binary_under_test, free_port, is_real_redis
+from resp import RespConnection, encode_command, parse, wait_for
+
+CHECK_AOF = shutil.which("redis-check-aof") or "/usr/bin/redis-check-aof"
+REAL = is_real_redis(binary_under_test())
+DEADLINE = 60.0
+
+
+def value(conn: RespConnection, *args):
+    reply = parse(conn.command(*args))
+    assert not reply.is_error, (args[:3], reply.raw)
+    if reply.kind == b":":
+        return int(reply.value)
+    return reply.value
+
+
+def persistence(conn: RespConnection) -> dict:
+    text = value(conn, "INFO", "persistence").decode()
+    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+
+
+def base_seq(directory: Path) -> int:
+    text = (directory / "appendonlydir" / "appendonly.aof.manifest").read_text()
+    return max(int(line.split()[3]) for line in text.splitlines() if line.endswith("type b"))
+
+
+def wait_rewrite_done(directory: Path, old_seq: int):
+    """Until the manifest names a newer base and the old files are gone (INFO's aof fields are not
+    wired into redis-clone's INFO yet, and the manifest is what matters anyway)."""
+    def done():
+        if base_seq(directory) <= old_seq:
+            return False
+        names = [p.name for p in (directory / "appendonlydir").iterdir()]
+        return not any(n.startswith("temp-") or f".{old_seq}.base." in n for n in names)
+    wait_for(done, DEADLINE, interval=0.02, what="AOF rewrite done")
+
+
+def start_aof(start_server, directory: Path, *extra, binary: str | None = None) -> ServerProcess:
+    return start_server(["--dir", str(directory), "--appendonly", "yes", *extra], binary=binary)
+
+
+def check_aof(directory: Path):
+    manifest = directory / "appendonlydir" / "appendonly.aof.manifest"
+    r = subprocess.run([CHECK_AOF, str(manifest)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "valid" in r.stdout, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    return r.stdout
+
+
+def write_sample(conn: RespConnection):
+    """A bit of everything the log must carry: plain sets, TTLs, counters, several databases, deletes."""
+    assert conn.command("SET", "plain", "v") == b"+OK\r\n"
+    assert conn.command("SET", "ttl", "t", "EX", "1000") == b"+OK\r\n"
+    assert conn.command("SETEX", "setex", "1000", "s") == b"+OK\r\n"
+    assert conn.command("SET", "gone", "x", "PX", "1") == b"+OK\r\n"
+    for _ in range(5):
+        conn.command("INCR", "counter")
+    conn.command("INCRBYFLOAT", "float", "1.25")
+    conn.command("APPEND", "plain", "++")
+    conn.command("SETRANGE", "range", "3", "abc")
+    conn.command("MSET", "m1", "1", "m2", "2")
+    conn.command("DEL", "m2")
+    conn.command("RENAME", "m1", "renamed")
+    conn.command("EXPIRE", "counter", "5000")
+    conn.command("SET", "persisted", "p", "EX", "100")
+    conn.command("PERSIST", "persisted")
+    assert conn.command("SELECT", "5") == b"+OK\r\n"
+    conn.command("SET", "db5", "five")
+    conn.command("SET", "doomed", "d")
+    conn.command("FLUSHDB")
+    conn.command("SET", "db5", "five-again")
+    assert conn.command("SELECT", "0") == b"+OK\r\n"
+    time.sleep(0.05)  # "gone" expires
+
+
+def snapshot(conn: RespConnection) -> dict:
+    """Every key of databases 0 and 5: (value, has a TTL)."""
+    seen = {}
+    for db in (0, 5):
+        assert conn.command("SELECT", str(db)) == b"+OK\r\n"
+        for key in parse(conn.command("KEYS", "*")).items:
+            key = key.value
+            seen[(db, key)] = (value(conn, "GET", key), value(conn, "PTTL", key) > 0)
+    conn.command("SELECT", "0")
+    return seen
+
+
+EXPECTED = {
+    (0, b"plain"): (b"v++", False), (0, b"ttl"): (b"t", True), (0, b"setex"): (b"s", True),
+    (0, b"counter"): (b"5", True), (0, b"float"): (b"1.25", False), (0, b"range"): (b"\x00\x00\x00abc", False),
+    (0, b"renamed"): (b"1", False), (0, b"persisted"): (b"p", False), (5, b"db5"): (b"five-again", False),
+}
+
+
+def test_restart_keeps_the_data_and_check_aof_accepts(start_server, tmp_path):
+    srv = start_aof(start_server, tmp_path)
+    with srv.connect() as c:
+        write_sample(c)
+        assert snapshot(c) == EXPECTED
+    assert srv.terminate_and_wait() == 0
+    check_aof(tmp_path)
+    manifest = (tmp_path / "appendonlydir" / "appendonly.aof.manifest").read_text()
+    assert "type b" in manifest and "type i" in manifest
+    srv = start_aof(start_server, tmp_path)
+    with srv.connect() as c:
+        assert snapshot(c) == EXPECTED
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_redis_starts_from_our_directory_and_we_from_its(start_server, tmp_path, preamble):
+    ours = tmp_path / "ours"
+    theirs = tmp_path / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    for directory, first, second in ((ours, None, REFERENCE_REDIS), (theirs, REFERENCE_REDIS, None)):
+        srv = start_aof(start_server, directory, "--aof-use-rdb-preamble", preamble, binary=first)
+        with srv.connect() as c:
+            write_sample(c)
+            old = base_seq(directory)
+            assert c.command("BGREWRITEAOF").startswith(b"+")
+            wait_rewrite_done(directory, old)
+            c.command("SET", "after-rewrite", "yes")
+        assert srv.terminate_and_wait() == 0
+        check_aof(directory)
+        srv = start_aof(start_server, directory, "--aof-use-rdb-preamble", preamble, binary=second)
+        with srv.connect() as c:
+            expected = dict(EXPECTED)
+            expected[(0, b"after-rewrite")] = (b"yes", False)
+            assert snapshot(c) == expected, f"{first or 'clone'} -> {second or 'clone'}"
+        assert srv.terminate_and_wait() == 0
+
+
+def incr_file(directory: Path) -> Path:
+    return sorted((directory / "appendonlydir").glob("*.incr.aof"))[-1]
+
+
+def test_truncated_tail_is_dropped_and_the_file_cut(start_server, tmp_path):
+    srv = start_aof(start_server, tmp_path, "--appendfsync", "always")
+    with srv.connect() as c:
+        for i in range(10):
+            c.command("SET", f"k{i}", str(i))
+    assert srv.terminate_and_wait() == 0
+    incr = incr_file(tmp_path)
+    whole = incr.stat().st_size
+    with open(incr, "ab") as f:
+        f.write(encode_command("SET", "half", "written")[:-7])
+    srv = start_aof(start_server, tmp_path)
+    with srv.connect() as c:
+        assert value(c, "DBSIZE") == 10
+        assert value(c, "GET", "k9") == b"9"
+    assert incr.stat().st_size == whole
+    check_aof(tmp_path)
+
+
+def test_corruption_stops_the_start(tmp_path):
+    port = free_port()
+    srv = ServerProcess(binary_under_test(), port, ["--dir", str(tmp_path), "--appendonly", "yes"])
+    srv.wait_ready()
+    with srv.connect() as c:
+        for i in range(10):
+            c.command("SET", f"k{i}", str(i))
+    assert srv.terminate_and_wait() == 0
+    srv.cleanup()
+    incr = incr_file(tmp_path)
+    data = bytearray(incr.read_bytes())
+    data[30] = ord("!")
+    incr.write_bytes(bytes(data))
+    srv = ServerProcess(binary_under_test(), free_port(), ["--dir", str(tmp_path), "--appendonly", "yes"])
+    try:
+        assert srv.proc.wait(timeout=DEADLINE) == 1
+        assert "appendonly.aof.1.incr.aof" in srv.log_text()
+    finally:
+        srv.cleanup()
+
+
+def test_bgrewriteaof_while_clients_write(start_server, tmp_path):
+    srv = start_aof(start_server, tmp_path)
+    stop = threading.Event()
+    counts = {}
+
+    def writer(n: int):
+        with srv.connect() as c:
+            i = 0
+            while not stop.is_set():
+                assert c.command("INCR", f"w{n}") == f":{i + 1}\r\n".encode()
+                i += 1
+            counts[n] = i
+
+    with srv.connect() as c:
+        for start in range(0, 50000, 1000):
+            c.send(b"".join(encode_command("SET", f"bulk{i}", "x" * 20) for i in range(start, start + 1000)))
+            for _ in range(1000):
+                c.read_reply()
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.2)
+        assert c.command("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        wait_rewrite_done(tmp_path, 1)
+        time.sleep(0.2)
+        stop.set()
+        for t in threads:
+            t.join()
+    files = sorted(p.name for p in (tmp_path / "appendonlydir").iterdir())
+    assert files == ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"], files
+    assert srv.terminate_and_wait() == 0
+    check_aof(tmp_path)
+    srv = start_aof(start_server, tmp_path)
+    with srv.connect() as c:
+        assert value(c, "DBSIZE") == 50000 + 4
+        for n, count in counts.items():
+            assert value(c, "GET", f"w{n}") == str(count).encode()
+
+
+def numbered_writer(srv: ServerProcess, acknowledged: list, stop: threading.Event):
+    try:
+        with srv.connect() as c:
+            i = 0
+            while not stop.is_set():
+                if c.command("SET", f"n{i}", str(i)) != b"+OK\r\n":
+                    return
+                acknowledged.append(i)
+                i += 1
+    except Exception:
+        pass  # the server died under us
+
+
+def crash_and_count(start_server, tmp_path, fsync: str, rewrite: bool = False):
+    srv = start_aof(start_server, tmp_path, "--appendfsync", fsync)
+    if rewrite:
+        with srv.connect() as c:
+            for start in range(0, 200000, 2000):  # MSET: one fsync per 2000 keys
+                pairs = [x for i in range(start, start + 2000) for x in (f"bulk{i}", "y" * 50)]
+                assert c.command("MSET", *pairs) == b"+OK\r\n"
+    acknowledged: list = []
+    stop = threading.Event()
+    threads = [threading.Thread(target=numbered_writer, args=(srv, acknowledged, stop))]
+    threads[0].start()
+    time.sleep(random.uniform(0.2, 0.6))
+    if rewrite:
+        with srv.connect() as c:
+            assert c.command("BGREWRITEAOF").startswith(b"+Background")
+        time.sleep(random.uniform(0.0, 0.15))
+    srv.terminate_and_wait(timeout=DEADLINE, sig=signal.SIGKILL)
+    stop.set()
+    threads[0].join()
+    if rewrite:
+        manifest = (tmp_path / "appendonlydir" / "appendonly.aof.manifest").read_text()
+        print(f"killed {'during' if manifest.count('type i') > 1 else 'after'} the rewrite")
+    srv = start_aof(start_server, tmp_path, "--appendfsync", fsync)
+    with srv.connect() as c:
+        missing = [i for i in acknowledged if value(c, "GET", f"n{i}") != str(i).encode()]
+        if rewrite:
+            assert value(c, "DBSIZE") >= 200000
+    return len(acknowledged), missing
+
+
+@pytest.mark.clone_only
+def test_sigkill_with_fsync_always_loses_no_acknowledged_write(start_server, tmp_path):
+    acked, missing = crash_and_count(start_server, tmp_path, "always")
+    print(f"appendfsync always: {acked} acknowledged writes before SIGKILL, {len(missing)} missing")
+    assert acked > 0 and missing == []
+
+
+@pytest.mark.clone_only
+def test_sigkill_with_fsync_everysec_reports_the_loss(start_server, tmp_path):
+    acked, missing = crash_and_count(start_server, tmp_path, "everysec")
+    # SIGKILL is not a power cut: a reply is sent only once its entry is written (as Redis), and the kernel
+    # keeps what was written, so nothing acknowledged is lost; a power cut could lose up to a second.
+    print(f"appendfsync everysec: {acked} acknowledged writes before SIGKILL, {len(missing)} missing")
+    assert acked > 0 and missing == []
+
+
+@pytest.mark.clone_only
+def test_sigkill_during_bgrewriteaof_keeps_acknowledged_writes(start_server, tmp_path):
+    acked, missing = crash_and_count(start_server, tmp_path, "always", rewrite=True)
+    print(f"SIGKILL during BGREWRITEAOF: {acked} acknowledged writes, {len(missing)} missing")
+    assert acked > 0 and missing == []
+    check_aof(tmp_path)
