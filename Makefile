@@ -6,7 +6,7 @@ PORT        ?= :5001
 BINARY      := $(BUILD_DIR)/redis-clone
 PYTHON      ?= python3
 
-.PHONY: all deps build run test test-unit test-e2e test-client docker-build docker-test bench clean
+.PHONY: all deps build run test test-unit test-e2e test-client docker-build docker-test bench fuzz sanitizers clean
 
 all: build
 
@@ -42,6 +42,13 @@ docker-test: build
 
 test: build
 	scripts/run-tests.sh
+
+sanitizers: deps
+	scripts/sanitizers.sh
+
+# Longer fuzzing than `make test` does: FUZZ_SECONDS (default 600) per target.
+fuzz: deps
+	scripts/sanitizers.sh fuzz
 
 bench: build
 	@scripts/install-deps.sh bench

@@ -9,10 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PACKAGES=(g++ meson ninja-build pkg-config libfmt-dev libspdlog-dev catch2)
-TEST_PACKAGES=(redis-server redis-tools python3 python3-pip procps)
+TEST_PACKAGES=(redis-server redis-tools python3 python3-pip procps util-linux)
+# Sanitizer builds and libFuzzer (scripts/sanitizers.sh, run by `make test`).
+SANITIZER_PACKAGES=(clang libclang-rt-14-dev llvm)
 DOCKER_PACKAGES=(podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs)
 
-want=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
+want=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${SANITIZER_PACKAGES[@]}")
 [ "${1:-}" = docker ] && want+=("${DOCKER_PACKAGES[@]}")
 
 missing=()

@@ -6,12 +6,14 @@
 #                 and the differential corpus against Debian's redis-server
 #   test-client   go-redis v9 against the real binary
 #   docker        the container image built with podman and checked end to end
+#   sanitizers    unit and end-to-end tests under ASan+UBSan and TSan, and each libFuzzer target for a
+#                 bounded time (FUZZ_SECONDS, default 60) after replaying the corpus and saved regressions
 # Select suites with SUITES="unit e2e" (default: all).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 BINARY=$(pwd)/$BUILD_DIR/redis-clone
-SUITES=${SUITES:-unit e2e test-client docker}
+SUITES=${SUITES:-unit e2e test-client docker sanitizers}
 LOGS=$(mktemp -d /tmp/redis-clone-tests.XXXXXX)
 passed=0
 failed=0
@@ -65,6 +67,15 @@ for suite in $SUITES; do
       f=$(grep -c '^FAIL' "$LOGS/docker.log")
       [ $rc = 0 ] || [ "$f" -gt 0 ] || f=1
       count docker "$p" "$f"
+      ;;
+    sanitizers)
+      run_suite sanitizers scripts/sanitizers.sh
+      rc=$?
+      line=$(grep -E '^sanitizers: [0-9]+ passed' "$LOGS/sanitizers.log" | tail -n 1)
+      p=$(sed -nE 's/^sanitizers: ([0-9]+) passed.*/\1/p' <<<"$line")
+      f=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
+      [ $rc = 0 ] || [ "${f:-0}" -gt 0 ] || f=1
+      count sanitizers "${p:-0}" "${f:-0}"
       ;;
     *) echo "unknown suite '$suite'" >&2; exit 2 ;;
   esac

@@ -120,7 +120,8 @@ void reply_ttl(CommandContext& ctx, bool milliseconds, bool absolute) {
     return value < 0 ? 0 : value;
   });
   if (ttl < 0 || milliseconds) return ctx.out.integer(ttl);
-  ctx.out.integer((ttl + 500) / 1000);
+  // (ttl + 500) / 1000 without overflowing when the expiry is near INT64_MAX (PEXPIREAT k 9223372036854775807).
+  ctx.out.integer(ttl / 1000 + (ttl % 1000 + 500) / 1000);
 }
 
 void handle_ttl(CommandContext& ctx) { reply_ttl(ctx, false, false); }
