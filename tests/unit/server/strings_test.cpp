@@ -700,7 +700,7 @@ TEST_CASE("LCS refuses a table larger than proto-max-bulk-len") {
         "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n");
 }
 
-TEST_CASE("Concurrent INCRs and MSETs from several clients") {
+TEST_CASE("Concurrent INCRs and MSETs from several clients", "[concurrency]") {
   CommandRunner redis;
   constexpr int kThreads = 4;
   constexpr int kRounds = 2000;

@@ -63,7 +63,7 @@ TEST_CASE("database: scan_slice walks every live key once and respects its limit
   CHECK(few.entries <= 8);  // stops after the first bucket holding an entry
 }
 
-TEST_CASE("database: a scan returns every key present throughout while others insert and delete keys") {
+TEST_CASE("database: a scan returns every key present throughout while others insert and delete keys", "[concurrency]") {
   rc::Database db(0);
   constexpr int kStable = 500;
   constexpr int kWriters = 3;

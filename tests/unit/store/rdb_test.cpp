@@ -638,7 +638,7 @@ TEST_CASE("save points parse as Redis's pairs", "[rdb]") {
   CHECK_FALSE(parsed("-1 5"));
 }
 
-TEST_CASE("snapshot locks hold writers back and let readers through", "[rdb]") {
+TEST_CASE("snapshot locks hold writers back and let readers through", "[rdb][concurrency]") {
   rc::Keyspace keyspace(4);
   put(keyspace, 2, "key", "old");
   std::atomic<bool> written{false};
