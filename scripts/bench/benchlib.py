@@ -215,11 +215,16 @@ def info_field(port, section, field):
     return None
 
 
-def load_keys(port, n, keyfmt, valsize, ttl=None, deadline_s=600.0, stall_s=60.0):
-    """Pipelined SET of n keys (value = the index as valsize digits, optionally EX ttl). Returns seconds.
-    One connection: a writer sends batches while a reader thread counts the +OK replies."""
+def load_keys(port, n, keyfmt, valsize, ttl=None, deadline_s=600.0, stall_s=60.0, db=0):
+    """Pipelined SET of n keys into database db (value = the index as valsize digits, optionally EX ttl).
+    Returns seconds. One connection: a writer sends batches while a reader thread counts the +OK replies."""
     conn = Conn(port, timeout=stall_s)
     conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    if db != 0:
+        r = conn.call("SELECT", db)
+        if r != b"+OK":
+            conn.close()
+            raise BenchError("SELECT %d answered %r" % (db, r))
     expected = 5 * n                       # len(b"+OK\r\n") per command
     state = {"bytes": 0, "error": None}
 

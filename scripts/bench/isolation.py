@@ -38,7 +38,7 @@ import threading
 import time
 
 if __name__ != "__main__" or "--probe" not in sys.argv[1:2]:
-    from benchlib import BenchError, Conn, die_with_parent, encode, log, percentile, warn
+    from benchlib import BenchError, Conn, die_with_parent, encode, load_keys, log, percentile, warn
 
 PROBES = ("PING", "GET", "SET")
 INTERVAL_NS = 1_000_000            # one probe command about every millisecond
@@ -249,59 +249,9 @@ def server_tasks(pid):
         return set()
 
 
-def load_db(port, db, n, keyfmt, deadline_s=600.0, stall_s=60.0):
-    """Pipelined SET key value (value = index as VALSIZE digits) of n keys into db. Returns seconds.
-    One connection: a writer sends batches while a reader thread counts the +OK replies."""
-    conn = Conn(port, timeout=stall_s)
-    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-    r = conn.call("SELECT", db)
-    if r != b"+OK":
-        conn.close()
-        raise BenchError("SELECT %d answered %r" % (db, r))
-    expected = 5 * n
-    state = {"bytes": 0, "error": None}
-
-    def reader():
-        pending = b""
-        try:
-            while state["bytes"] < expected:
-                chunk = conn.sock.recv(1 << 20)
-                if not chunk:
-                    state["error"] = "connection closed after %d replies" % (state["bytes"] // 5)
-                    return
-                data = pending + chunk
-                whole = len(data) - len(data) % 5
-                if data[:whole].count(b"+OK\r\n") * 5 != whole:
-                    at = data.find(b"-")
-                    state["error"] = "a reply was not +OK: %r" % data[max(0, at):at + 120]
-                    return
-                pending = data[whole:]
-                state["bytes"] += len(chunk)
-        except OSError as e:
-            state["error"] = "reading replies: %s" % e
-
-    t0 = time.monotonic()
-    th = threading.Thread(target=reader, daemon=True)
-    th.start()
-    kf = keyfmt.encode()
-    try:
-        for start in range(0, n, 10_000):
-            parts = []
-            for i in range(start, min(n, start + 10_000)):
-                k = kf % i
-                parts.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%0*d\r\n" % (len(k), k, VALSIZE, VALSIZE, i))
-            conn.sock.sendall(b"".join(parts))
-            if state["error"] or time.monotonic() - t0 > deadline_s:
-                break
-    except OSError as e:
-        state["error"] = state["error"] or "sending: %s" % e
-    th.join(max(1.0, deadline_s - (time.monotonic() - t0)))
-    secs = time.monotonic() - t0
-    conn.close()
-    if state["error"] or state["bytes"] < expected:
-        raise BenchError("loading %d keys into db %d on port %d: %s" % (
-            n, db, port, state["error"] or "only %d replies within %.0f s" % (state["bytes"] // 5, deadline_s)))
-    return secs
+def load_db(port, db, n, keyfmt):
+    """Pipelined SET of n keys into db (value = the index as VALSIZE digits). Returns seconds."""
+    return load_keys(port, n, keyfmt, VALSIZE, db=db)
 
 
 def read_exact(sock, size, first):
