@@ -51,7 +51,8 @@ FUZZ_MAX_LEN=4096
 # Hard ceilings on every step, so that a hang fails the step instead of stalling `make test` (SIGKILL 30 s
 # after SIGTERM: a process wedged inside a sanitizer runtime may ignore SIGTERM).
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
-TEST_TIMEOUT=${TEST_TIMEOUT:-900}
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-300}  # the unit suite takes ~10 s under either sanitizer
+TEST_TIMEOUT=${TEST_TIMEOUT:-600}  # an e2e run takes 1-2 min, a corpus replay seconds
 
 # One run at a time per checkout: two runs would build the same directories at once (bounded wait).
 if command -v flock >/dev/null 2>&1; then
@@ -132,18 +133,20 @@ verdict() {
   return $status
 }
 
-# sanitizer_env PREFIX: the options of ASan and UBSan for one check, reports to PREFIX.<pid>.
+# sanitizer_env PREFIX ABORT: the options of ASan and UBSan for one check, reports to PREFIX.<pid>. ABORT=1
+# ends a process with SIGABRT on a report (servers); 0 with exit code 1, for the Catch2 binary, whose
+# SIGABRT handler can hang when other threads are running.
 sanitizer_env() {
-  local asan="detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_string_checks=1"
+  local asan="detect_leaks=1:abort_on_error=$2:halt_on_error=1:strict_string_checks=1"
   echo "ASAN_OPTIONS=$asan:check_initialization_order=1:strict_init_order=1:log_path=$1"
-  echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1:report_error_type=1:log_path=$1"
+  echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=$2:report_error_type=1:log_path=$1"
 }
 
 asan_unit() {
   local log="$WORK/asan-unit-run.log" prefix="$WORK/asan-unit-report"
   local env_vars
-  mapfile -t env_vars < <(sanitizer_env "$prefix")
-  env "${env_vars[@]}" timeout --kill-after=30 "$TEST_TIMEOUT" build-asan/tests/unit/unit-tests >"$log" 2>&1
+  mapfile -t env_vars < <(sanitizer_env "$prefix" 0)
+  env "${env_vars[@]}" timeout --kill-after=30 "$UNIT_TIMEOUT" build-asan/tests/unit/unit-tests >"$log" 2>&1
   local rc=$?
   grep -E 'FAILED|^test cases:|^All tests passed' "$log" | tail -n 20
   local finished=no
@@ -193,7 +196,7 @@ asan_e2e() {
   is_instrumented build-asan/redis-clone __asan_init || return 1
   local prefix="$WORK/asan-e2e-report"
   local env_vars
-  mapfile -t env_vars < <(sanitizer_env "$prefix")
+  mapfile -t env_vars < <(sanitizer_env "$prefix" 1)
   e2e_under asan-e2e build-asan/redis-clone "$prefix" "${env_vars[@]}" -- tests/e2e
 }
 
@@ -226,9 +229,10 @@ if command -v setarch >/dev/null 2>&1 && setarch "$(uname -m)" -R true 2>/dev/nu
   NO_ASLR=(setarch "$(uname -m)" -R)
 fi
 
-# detect_deadlocks=0: TSan's lock-order checker holds at most 64 locks per thread and dies on a CHECK
-# (then hangs) when FLUSHALL/SWAPDB take every shard lock at once; data races are still reported.
-tsan_options() { echo "halt_on_error=1:abort_on_error=1:detect_deadlocks=0:history_size=4:log_path=$1"; }
+# tsan_options PREFIX ABORT (as sanitizer_env). detect_deadlocks=0: TSan's lock-order checker holds at most
+# 64 locks per thread and dies on a CHECK (then hangs) when FLUSHALL/SWAPDB take every shard lock at once;
+# data races are still reported.
+tsan_options() { echo "halt_on_error=1:abort_on_error=$2:detect_deadlocks=0:history_size=4:log_path=$1"; }
 
 tsan_unit() {
   local binary=build-tsan/tests/unit/unit-tests
@@ -239,8 +243,8 @@ tsan_unit() {
   if grep -q '\[concurrency\]' <<<"$tags"; then filter=('[concurrency]'); fi
   echo "tsan: running ${filter[*]:-every unit test}"
   local log="$WORK/tsan-unit-run.log" prefix="$WORK/tsan-unit-report"
-  TSAN_OPTIONS=$(tsan_options "$prefix") \
-    timeout --kill-after=30 "$TEST_TIMEOUT" "${NO_ASLR[@]}" "$binary" "${filter[@]}" >"$log" 2>&1
+  TSAN_OPTIONS=$(tsan_options "$prefix" 0) \
+    timeout --kill-after=30 "$UNIT_TIMEOUT" "${NO_ASLR[@]}" "$binary" "${filter[@]}" >"$log" 2>&1
   local rc=$?
   grep -E 'FAILED|^test cases:|^All tests passed' "$log" | tail -n 20
   local finished=no
@@ -260,7 +264,7 @@ tsan_e2e() {
   local prefix="$WORK/tsan-e2e-report"
   # The servers pytest starts inherit setarch's setting.
   local E2E_WRAPPER=("${NO_ASLR[@]}")
-  e2e_under tsan-e2e build-tsan/redis-clone "$prefix" "TSAN_OPTIONS=$(tsan_options "$prefix")" -- "${paths[@]}"
+  e2e_under tsan-e2e build-tsan/redis-clone "$prefix" "TSAN_OPTIONS=$(tsan_options "$prefix" 1)" -- "${paths[@]}"
 }
 
 run_tsan() {

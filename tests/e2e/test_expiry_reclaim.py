@@ -28,7 +28,10 @@ def test_untouched_keys_with_short_ttls_are_reclaimed(server):
             for _ in range(batch):
                 assert conn.read_reply() == b"+OK\r\n"
         loaded = info_field(conn, "memory", "used_memory")
-        assert loaded > before, (before, loaded)
+        # Under AddressSanitizer the allocator statistics read 0: then only DBSIZE can be checked.
+        memory_measured = loaded > 0
+        if memory_measured:
+            assert loaded > before, (before, loaded)
         # Only DBSIZE and INFO from here on: nothing reads the keys themselves.
         deadline = time.monotonic() + DEADLINE
         size = None
@@ -41,5 +44,6 @@ def test_untouched_keys_with_short_ttls_are_reclaimed(server):
         after = info_field(conn, "memory", "used_memory")
         grown = loaded - before
         # At least half of what the keys took is given back (the allocator may keep some).
-        assert after < loaded - grown // 2, f"used_memory before {before}, loaded {loaded}, after {after}"
+        if memory_measured:
+            assert after < loaded - grown // 2, f"used_memory before {before}, loaded {loaded}, after {after}"
         assert info_field(conn, "stats", "expired_keys") >= KEYS
