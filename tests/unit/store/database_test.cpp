@@ -212,3 +212,19 @@ TEST_CASE("active expiry: the pass can be paused (DEBUG SET-ACTIVE-EXPIRE 0) and
   }
   CHECK(keyspace.db(1).size() == 0);
 }
+
+TEST_CASE("active expiry: databases without TTL keys are skipped, the others still reclaimed") {
+  rc::Keyspace keyspace(16);
+  keyspace.set_active_expire(false);
+  // Only db 9 has keys with a TTL; the rest hold keys without one, which the pass must leave alone.
+  for (int db : {0, 3, 15}) put(keyspace.db(db), "persistent");
+  for (int i = 0; i < 50; ++i) put(keyspace.db(9), key_name("k", i), rc::unix_time_ms() - 1);
+  rc::ActiveExpiry expiry(keyspace);
+  size_t reclaimed = 0;
+  for (int run = 0; run < 100 && reclaimed < 50; ++run) reclaimed += expiry.run_once();
+  CHECK(reclaimed == 50);
+  CHECK(keyspace.db(9).size() == 0);
+  for (int db : {0, 3, 15}) CHECK(keyspace.db(db).size() == 1);
+  // Once nothing has a TTL, a run finds nothing (and ends after one round instead of spinning to its budget).
+  CHECK(expiry.run_once() == 0);
+}
