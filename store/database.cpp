@@ -1,5 +1,6 @@
 #include "store/database.h"
 #include "store/mutation_counter.h"
+#include "store/thread_random.h"
 
 #include <vector>
 
@@ -189,7 +190,7 @@ void Database::record_ttl_samples(double ttl_sum, size_t samples) {
 }
 
 std::optional<std::string> Database::random_key() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
+  const auto random = [] { return thread_random(); };
   // Each pick that lands on an expired key deletes it; after this many, walk for a live one instead.
   constexpr int kMaxExpiredPicks = 100;
   for (int attempt = 0; attempt < kMaxExpiredPicks; ++attempt) {
