@@ -15,7 +15,7 @@ class InputBuffer {
   // Reads start small, so that an idle connection costs little memory, and double (up to Redis's 16 KB
   // PROTO_IOBUF_LEN) each time a read fills all the room it had, so that a pipelining client soon gets
   // large reads.
-  static constexpr size_t kInitialChunk = 1024;
+  static constexpr size_t kInitialChunk = 512;
   static constexpr size_t kMaxChunk = 16 * 1024;
 
   std::string_view unconsumed() const { return {data_.get() + begin_, end_ - begin_}; }
