@@ -7,6 +7,7 @@
 #   scripts/bench.sh --conns N      N idle clients: RSS per connection, threads, PING p50/p99 while held
 #   scripts/bench.sh --ceiling      compare against shared/bench/ceiling/tpc.cpp instead of redis-server
 #   scripts/bench.sh --isolation    probes PING/GET/SET while KEYS, FLUSHDB, MGET, DEL (and BGSAVE) run
+#   scripts/bench.sh --durability   SET ops/s with appendfsync everysec and always; RDB SAVE/BGSAVE/load of 1M keys
 #
 # Other options: --server-cmd CMD / --ref-cmd CMD (replace redis-clone / redis-server; {port} is replaced),
 # --keys N (for --memory), --plot FILE (for --scaling). `scripts/bench.sh --help` lists them all.

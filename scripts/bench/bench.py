@@ -391,6 +391,8 @@ def parse_args(argv):
     m.add_argument("--isolation", action="store_true",
                    help="PING/GET/SET probe latency during KEYS *, FLUSHDB, MGET, DEL of 100 MB, BGSAVE (--keys "
                         "keys in db 0 and db 1; default 1 round)")
+    m.add_argument("--durability", action="store_true",
+                   help="SET ops/s with appendfsync everysec and always; SAVE, BGSAVE and load time of --keys keys")
     p.add_argument("--quick", action="store_true", help="one round, 3/4 of the requests (about a minute)")
     p.add_argument("--rounds", type=int, help="rounds per workload (default 3; 1 with --quick or --isolation)")
     p.add_argument("--only", metavar="REGEX", help="only workloads whose name matches (e.g. 'GET c50')")
@@ -409,7 +411,8 @@ def parse_args(argv):
         args.rounds = 1 if args.quick or args.isolation else 3
     if args.rounds < 1 or args.keys < 1 or (args.conns is not None and args.conns < 1):
         p.error("--rounds, --keys and --conns must be at least 1")
-    if args.ceiling and (args.scaling or args.memory or args.conns or args.isolation or args.ref_cmd):
+    if args.ceiling and (args.scaling or args.memory or args.conns or args.isolation or args.durability
+                         or args.ref_cmd):
         p.error("--ceiling only knows SET/GET/PING: use it with the default workloads and without --ref-cmd")
     if args.only:
         try:
@@ -499,6 +502,9 @@ def main(argv):
         elif args.isolation:
             from isolation import mode_isolation
             mode_isolation(pair, args, failures)
+        elif args.durability:
+            from durability import mode_durability
+            mode_durability(pair, args, failures)
         else:
             mode_default(pair, args, failures)
     except BenchError as e:
