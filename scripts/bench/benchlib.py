@@ -340,8 +340,12 @@ class Server:
             with open(self.logpath, "ab") as logf:
                 logf.write(("\n--- %s\n" % shlex.join(argv)).encode())
                 logf.flush()
-                self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-                                             cwd=self.workdir, start_new_session=True, preexec_fn=die_with_parent)
+                try:
+                    self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                                 stderr=subprocess.STDOUT, cwd=self.workdir,
+                                                 start_new_session=True, preexec_fn=die_with_parent)
+                except OSError as e:   # a missing or non-executable binary: a message, not a traceback
+                    raise BenchError("cannot start %s: %s\n  command: %s" % (self.label, e, shlex.join(argv)), 3)
             if self not in Server.all_started:
                 Server.all_started.append(self)
             pidfile = os.environ.get("BENCH_PIDFILE")
