@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import procstats
-from procstats import HOST, Launcher, binary_under_test, read_until_closed, server_argv
+from conftest import HOST, Launcher, binary_under_test, server_argv
+from procstats import read_until_closed
 from resp import RespConnection, encode_command, wait_for
 
 CANARY_KEY = b"canary"

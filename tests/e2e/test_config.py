@@ -15,32 +15,19 @@ import time
 
 import pytest
 
-from procstats import (REFERENCE_REDIS, Launcher, binary_under_test, free_port, read_until_closed, server_argv,
-                       start_pair)
+from conftest import REFERENCE_REDIS, binary_under_test, free_port, launched, server_argv, start_pair
+from procstats import read_until_closed
 from resp import RespConnection, encode_command, parse, wait_for
 
 OK = b"+OK\r\n"
 MAXCLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
 
 
-@pytest.fixture
-def launcher():
-    lau = Launcher()
-    yield lau
-    errors = lau.close()
-    if errors:
-        pytest.fail("\n".join(errors), pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def shared_pair():
     """redis-server and the server under test with default options, shared by the read-only tests."""
-    lau = Launcher()
-    pair = start_pair(lau)
-    yield pair
-    errors = lau.close()
-    if errors:
-        pytest.fail("\n".join(errors), pytrace=False)
+    with launched() as lau:
+        yield start_pair(lau)
 
 
 def run_each(pair, commands):

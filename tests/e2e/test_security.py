@@ -12,7 +12,8 @@ import socket
 
 import pytest
 
-from procstats import HOST, Launcher, binary_under_test, read_until_closed, server_argv, start_pair, wrap_socket
+from conftest import HOST, binary_under_test, server_argv, start_pair
+from procstats import read_until_closed, wrap_socket
 from resp import ConnectionClosed, RespConnection, encode_command, parse
 
 NOAUTH = b"-NOAUTH Authentication required.\r\n"
@@ -38,15 +39,6 @@ DENIED = (
     b"order for the server to start accepting connections from the outside.\r\n")
 PASSWORD = "s3cret-Pa55"
 CLOSED = b"<closed>"
-
-
-@pytest.fixture
-def launcher():
-    lau = Launcher()
-    yield lau
-    errors = lau.close()
-    if errors:
-        pytest.fail("\n".join(errors), pytrace=False)
 
 
 def transcript(srv, commands, timeout: float = 5.0) -> list[bytes]:
