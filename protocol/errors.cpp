@@ -4,11 +4,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace rc::errors {
 
 std::string protocol_expected_dollar(char got) {
   return fmt::format("ERR Protocol error: expected '$', got '{}'", got);
+}
+
+std::string misconf_aof(int error_number) {
+  return fmt::format("MISCONF Errors writing to the AOF file: {}", std::strerror(error_number));
 }
 
 std::string wrong_arity(std::string_view command_fullname) {

@@ -21,6 +21,15 @@ inline constexpr std::string_view kNoProto = "NOPROTO unsupported protocol versi
 inline constexpr std::string_view kStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr std::string_view kBusyKey = "BUSYKEY Target key name already exists.";
 
+// Write commands (and PING) while the disk cannot keep up: the last background save failed (with save
+// points configured and stop-writes-on-bgsave-error yes), or the AOF cannot be written.
+inline constexpr std::string_view kMisconfBgsave =
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
+    "Commands that may modify the data set are disabled, because this instance is configured to report "
+    "errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the "
+    "Redis logs for details about the RDB error.";
+std::string misconf_aof(int error_number);  // MISCONF Errors writing to the AOF file: File too large
+
 // Protocol errors: replied, then the connection is closed.
 inline constexpr std::string_view kProtoInlineTooBig = "ERR Protocol error: too big inline request";
 inline constexpr std::string_view kProtoUnbalancedQuotes = "ERR Protocol error: unbalanced quotes in request";

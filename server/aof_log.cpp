@@ -35,13 +35,46 @@ namespace {
 
 std::atomic<AofLog*> g_active{nullptr};
 
-// How often the writer thread wakes by itself (to write what nobody waits for and fsync once a second).
+// How often the writer thread wakes by itself (to write what nobody waits for, fsync once a second, and
+// try again after a failed write).
 constexpr std::chrono::milliseconds kWritePeriod{100};
+// A disk that stays broken is retried every kWritePeriod; its error is logged at most this often.
+constexpr int64_t kWriteErrorLogSeconds = 30;
 
 thread_local uint64_t t_propagations = 0;
 thread_local uint64_t t_wait_offset = 0;
 
 std::string reason(int error) { return std::strerror(error); }
+
+// One write of `data` to the end of the file, as many write() calls as it takes. `written` is how much
+// went out; `error` is the errno that stopped it short (0 when everything was written).
+struct WriteOutcome {
+  size_t written = 0;
+  int error = 0;
+};
+
+WriteOutcome write_as_far_as_possible(int fd, std::string_view data) {
+  WriteOutcome outcome;
+  while (outcome.written < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + outcome.written, data.size() - outcome.written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      outcome.error = n < 0 ? errno : ENOSPC;
+      break;
+    }
+    outcome.written += static_cast<size_t>(n);
+  }
+  return outcome;
+}
+
+// appendfsync always promised that every reply sent was on disk; after a failed write or fsync that can
+// no longer be kept, so the process ends, as Redis does. _Exit: the other threads still use what exit()
+// would destroy.
+[[noreturn]] void exit_on_durability_error(const std::string& message) {
+  spdlog::warn("{}", message);
+  spdlog::default_logger()->flush();
+  std::_Exit(1);
+}
 
 bool write_all(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -147,9 +180,14 @@ void aof_tracking::finish_command(const CommandSpec& command, uint64_t mutations
   if ((command.flags & kWrite) && t_store_mutations != mutations_before && t_propagations == propagations_before) {
     spdlog::error("BUG: command '{}' changed the dataset without propagating it to the AOF", command.name);
   }
+}
+
+// Waiting here rather than after each command lets a pipeline of writes share one write and one fsync,
+// as Redis's event loop writes and fsyncs once before it sends the replies of all its clients.
+void aof_tracking::wait_before_replies() {
   const uint64_t offset = std::exchange(t_wait_offset, 0);
-  AofLog* log = AofLog::active();
-  if (offset != 0 && log != nullptr) log->flush_for_reply(offset);
+  if (offset == 0) return;
+  if (AofLog* log = AofLog::active()) log->flush_for_reply(offset);
 }
 
 // ---- the log ----
@@ -191,8 +229,7 @@ uint64_t AofLog::append(int db, const std::vector<std::string_view>& argv) {
 // loses nothing acknowledged, as Redis, which writes the AOF before sending replies) or on disk (always).
 // The writer thread does it for every waiting client at once (group commit: one write, one fsync).
 void AofLog::flush_for_reply(uint64_t offset) {
-  const std::atomic<uint64_t>& covered = policy_ == AofFsync::Always ? synced_ : written_;
-  if (covered.load(std::memory_order_acquire) >= offset) return;
+  if (released_.load(std::memory_order_acquire) >= offset) return;
   {
     std::lock_guard lock(buffer_mutex_);
     if (!wake_requested_) {
@@ -201,43 +238,116 @@ void AofLog::flush_for_reply(uint64_t offset) {
     }
   }
   std::unique_lock lock(done_mutex_);
-  done_cv_.wait(lock, [&] { return covered.load(std::memory_order_acquire) >= offset || !started_; });
+  done_cv_.wait(lock, [&] { return released_.load(std::memory_order_acquire) >= offset || !started_; });
 }
 
-// Writes what is buffered to the current incremental file and fsyncs as the policy says. The caller holds
-// io_mutex_, so the buffer cannot go to a file that a rewrite is switching away from.
+int AofLog::disk_error() const {
+  const int write_error = write_errno_.load(std::memory_order_relaxed);
+  return write_error != 0 ? write_error : fsync_errno_.load(std::memory_order_relaxed);
+}
+
+// Writes what is buffered to the current incremental file and fsyncs as the policy says, as Redis's
+// flushAppendOnlyFile. The caller holds io_mutex_, so the buffer cannot go to a file that a rewrite is
+// switching away from. False when the write failed (what was not written is kept for the next call).
 bool AofLog::write_pending(bool force_fsync) {
-  uint64_t end = 0;
-  {
-    std::lock_guard lock(buffer_mutex_);
-    spare_.swap(buffer_);
-    end = appended_;
-    wake_requested_ = false;
+  const uint64_t end = take_buffer();
+  const bool ok = write_unwritten();
+  const uint64_t in_kernel = end - unwritten_.size();
+  written_.store(in_kernel, std::memory_order_release);
+  if (ok) sync_as_policy_says(force_fsync, in_kernel);
+  // everysec and no release the replies even when the write failed: Redis sends them too, refusing new
+  // writes (MISCONF) until the kept entries are written. With always a failure never gets here.
+  release_replies(policy_ == AofFsync::Always ? synced_.load(std::memory_order_acquire) : end);
+  return ok;
+}
+
+// Moves what was appended behind what a failed write left; returns the log offset just past it.
+uint64_t AofLog::take_buffer() {
+  std::lock_guard lock(buffer_mutex_);
+  if (unwritten_.empty()) {
+    unwritten_.swap(buffer_);  // buffer_ gets the writer's capacity back
+  } else {
+    unwritten_ += buffer_;
+    buffer_.clear();
   }
-  bool ok = true;
-  if (!spare_.empty()) {
-    ok = write_all(fd_, spare_);
-    if (!ok) spdlog::warn("Error writing to the AOF file: {}", reason(errno));
-    incr_size_ += spare_.size();
-    current_size_.store(older_size_ + incr_size_);
-    spare_.clear();
+  wake_requested_ = false;
+  unwritten_size_.store(unwritten_.size(), std::memory_order_relaxed);
+  return appended_;
+}
+
+bool AofLog::write_unwritten() {
+  if (unwritten_.empty()) return true;
+  const WriteOutcome outcome = write_as_far_as_possible(fd_, unwritten_);
+  if (outcome.error != 0) {
+    keep_after_failed_write(outcome.written, outcome.error);
+    return false;
   }
-  written_.store(end, std::memory_order_release);
+  incr_size_ += unwritten_.size();
+  current_size_.store(older_size_ + incr_size_);
+  unwritten_.clear();
+  unwritten_size_.store(0, std::memory_order_relaxed);
+  if (write_errno_.exchange(0) != 0) spdlog::warn("AOF write error looks solved, redis-clone can write again.");
+  return true;
+}
+
+// As Redis: a short write is cut off again (a partial command would stop the next load) and reported as a
+// full disk; when the cut fails, the written part stays and only the rest is kept for the next try.
+void AofLog::keep_after_failed_write(size_t written, int error) {
+  const int64_t now_s = unix_time_ms() / 1000;
+  const bool log_now = now_s - last_write_error_log_s_ > kWriteErrorLogSeconds;
+  if (log_now) last_write_error_log_s_ = now_s;
+  if (written == 0) {
+    if (log_now) spdlog::warn("Error writing to the AOF file: {}", reason(error));
+  } else {
+    if (log_now) {
+      spdlog::warn("Short write while writing to the AOF file: (nwritten={}, expected={})", written,
+                   unwritten_.size());
+    }
+    if (::ftruncate(fd_, static_cast<off_t>(incr_size_)) == 0) {
+      written = 0;
+    } else if (log_now) {
+      spdlog::warn("Could not remove short write from the append-only file. The server may refuse to load the "
+                   "AOF the next time it starts. ftruncate: {}", reason(errno));
+    }
+    error = ENOSPC;
+  }
+  if (policy_ == AofFsync::Always) {
+    exit_on_durability_error("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+  }
+  write_errno_.store(error);
+  incr_size_ += written;
+  current_size_.store(older_size_ + incr_size_);
+  unwritten_.erase(0, written);
+  unwritten_size_.store(unwritten_.size(), std::memory_order_relaxed);
+}
+
+void AofLog::sync_as_policy_says(bool force, uint64_t in_kernel) {
   const int64_t now = unix_time_ms();
-  const bool behind = synced_.load() < end;
-  const bool sync = force_fsync || (policy_ == AofFsync::Always && behind) ||
-                    (policy_ == AofFsync::EverySec && now - last_fsync_ms_ >= 1000 && behind);
-  if (sync && ok) {
-    ok = ::fdatasync(fd_) == 0;
-    last_fsync_ms_ = now;
-    if (ok) synced_.store(end, std::memory_order_release);
+  const bool behind = synced_.load() < in_kernel;
+  const bool due = force || (policy_ == AofFsync::Always && behind) ||
+                   (policy_ == AofFsync::EverySec && behind && now - last_fsync_ms_ >= 1000);
+  if (!due) return;
+  last_fsync_ms_ = now;
+  if (::fdatasync(fd_) != 0) {
+    const int error = errno;
+    if (policy_ == AofFsync::Always) {
+      exit_on_durability_error(fmt::format(
+          "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", reason(error)));
+    }
+    if (fsync_errno_.exchange(error) == 0) spdlog::warn("Fail to fsync the AOF file: {}", reason(error));
+    return;
   }
-  last_write_ok_.store(ok);
+  fsync_errno_.store(0);
+  fsyncs_.fetch_add(1, std::memory_order_relaxed);
+  synced_.store(in_kernel, std::memory_order_release);
+}
+
+void AofLog::release_replies(uint64_t offset) {
+  if (offset > released_.load(std::memory_order_relaxed)) released_.store(offset, std::memory_order_release);
   {
     std::lock_guard lock(done_mutex_);  // so that no waiter misses the wake-up between its check and wait
   }
   done_cv_.notify_all();
-  return ok;
 }
 
 void AofLog::writer_loop() {
@@ -254,6 +364,10 @@ void AofLog::writer_loop() {
     {
       std::lock_guard io(io_mutex_);
       write_pending(stopping);
+      if (stopping && !unwritten_.empty()) {
+        spdlog::warn("{} bytes of the AOF could not be written before exiting: {}", unwritten_.size(),
+                     reason(write_errno_.load()));
+      }
     }
     if (stopping) return;
     maybe_auto_rewrite();
@@ -470,7 +584,10 @@ std::string temp_base_name(pid_t child) { return fmt::format("temp-rewriteaof-bg
 // With every shard lock held (shared) and io_mutex_: everything logged so far goes to the current
 // incremental file, fsynced; a new one is created and listed in the manifest, and appends go there.
 std::optional<std::string> AofLog::switch_incremental() {
-  write_pending(true);
+  // What a failed write kept may depend on a SELECT in the current file: it must go there first.
+  if (!write_pending(true)) {
+    return fmt::format("Can't write the append-only file: {}", reason(write_errno_.load()));
+  }
   const int64_t seq = manifest_.last_incremental_seq() + 1;
   const std::string name = aof::incremental_file_name(prefix_, seq);
   const int fd = ::open(path(name).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -563,7 +680,8 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
 // auto-aof-rewrite-percentage / auto-aof-rewrite-min-size, checked by the writer after its writes.
 void AofLog::maybe_auto_rewrite() {
   const int64_t percentage = config_.integer("auto-aof-rewrite-percentage");
-  if (percentage <= 0 || rewrite_running_.load()) return;
+  // While writes fail a rewrite could not switch files; it would only fill the log every kWritePeriod.
+  if (percentage <= 0 || rewrite_running_.load() || write_errno_.load() != 0) return;
   const uint64_t current = current_size_.load();
   const uint64_t base = std::max<uint64_t>(base_size_.load(), 1);
   if (current < static_cast<uint64_t>(config_.integer("auto-aof-rewrite-min-size"))) return;
@@ -575,10 +693,10 @@ void AofLog::maybe_auto_rewrite() {
 std::string AofLog::info_fields() const {
   const int64_t started = rewrite_started_ms_.load();
   const bool running = rewrite_running_.load();
-  size_t buffered = 0;
+  size_t buffered = unwritten_size_.load(std::memory_order_relaxed);
   {
     std::lock_guard lock(buffer_mutex_);
-    buffered = buffer_.size();
+    buffered += buffer_.size();
   }
   return fmt::format(
       "aof_enabled:1\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:0\r\n"
@@ -586,7 +704,7 @@ std::string AofLog::info_fields() const {
       "aof_last_write_status:{}\r\naof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:0\r\n"
       "aof_buffer_length:{}\r\n",
       running ? 1 : 0, last_rewrite_time_sec_.load(), running ? (unix_time_ms() - started) / 1000 : -1,
-      last_rewrite_ok_.load() ? "ok" : "err", last_write_ok_.load() ? "ok" : "err", current_size_.load(),
+      last_rewrite_ok_.load() ? "ok" : "err", disk_error() == 0 ? "ok" : "err", current_size_.load(),
       base_size_.load(), buffered);
 }
 

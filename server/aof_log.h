@@ -7,6 +7,12 @@
 // this log's io mutex, then its buffer mutex; never the reverse. A dedicated thread writes the buffer
 // out and fsyncs it (always: before any waiting reply is sent, one fsync covering every append so far;
 // everysec: once a second; no: never, left to the OS); replies wait until their entry is at least written.
+// A connection waits once per batch of replies, for the last entry its commands appended (group commit).
+//
+// Write errors, as Redis: a failed or short write leaves no partial command in the file (it is truncated
+// back) and keeps what was not written for the next try; until a write succeeds, write commands and PING
+// are refused with MISCONF (disk_error()). With appendfsync always a write or fsync error ends the process
+// (status 1): replies already promised durability and the changes cannot be undone.
 //
 // BGREWRITEAOF, as Redis 7: under every shard lock (shared) the appends switch to a new incremental file
 // listed at once in the manifest, and a forked child writes a new base from that instant; when it is done
@@ -61,9 +67,16 @@ class AofLog {
   uint64_t append(int db, std::initializer_list<std::string_view> argv);
   uint64_t append(int db, const std::vector<std::string_view>& argv);
   // Before a reply: makes sure everything up to `offset` is written (everysec, no) or fsynced (always),
-  // asking the writer thread for it. Must hold no shard lock.
+  // asking the writer thread for it. Must hold no shard lock. After a failed write (everysec, no) it
+  // returns too, as Redis sends those replies: the entries stay buffered for the next try.
   void flush_for_reply(uint64_t offset);
   AofFsync fsync_policy() const { return policy_; }
+
+  // The errno of the last failed write, else of the last failed fsync (everysec), else 0: while it is not
+  // 0, write commands are refused with MISCONF.
+  int disk_error() const;
+  // fsyncs of the incremental file so far: with group commit, one covers many appends.
+  uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
 
   // BGREWRITEAOF.
   RewriteOutcome rewrite();
@@ -75,6 +88,11 @@ class AofLog {
  private:
   void writer_loop();
   bool write_pending(bool force_fsync);
+  uint64_t take_buffer();
+  bool write_unwritten();
+  void keep_after_failed_write(size_t written, int error);
+  void sync_as_policy_says(bool force, uint64_t in_kernel);
+  void release_replies(uint64_t offset);
   std::optional<std::string> load_files(Server& server, const aof::Manifest& manifest);
   std::optional<std::string> create_initial_files();
   std::optional<std::string> open_incremental(const std::string& name);
@@ -101,26 +119,33 @@ class AofLog {
   std::atomic<uint64_t> current_size_{0};
   std::atomic<uint64_t> base_size_{0};  // aof_current_size right after the last load or rewrite
   int64_t last_fsync_ms_ = 0;
+  int64_t last_write_error_log_s_ = 0;
+  // Taken from buffer_ and not yet in the file: after a failed write it waits here for the next try,
+  // ahead of whatever is appended meanwhile.
+  std::string unwritten_;
+  std::atomic<size_t> unwritten_size_{0};  // for INFO, which does not take io_mutex_
 
   mutable std::mutex buffer_mutex_;  // the commands appended and not yet written
   std::condition_variable buffer_ready_;
   std::string buffer_;
-  std::string spare_;                // the writer's buffer, kept for its capacity
   uint64_t appended_ = 0;            // bytes appended since the start (offsets)
   int selected_db_ = -1;
   bool stopping_ = false;
 
   bool wake_requested_ = false;      // a reply waits for the buffer
 
-  std::mutex done_mutex_;            // with done_cv_: replies waiting for written_ or synced_
+  std::mutex done_mutex_;            // with done_cv_: replies waiting for released_
   std::condition_variable done_cv_;
-  std::atomic<uint64_t> written_{0};  // offsets up to here are in the kernel
-  std::atomic<uint64_t> synced_{0};   // and up to here on disk
+  std::atomic<uint64_t> written_{0};   // offsets up to here are in the kernel
+  std::atomic<uint64_t> synced_{0};    // and up to here on disk
+  std::atomic<uint64_t> released_{0};  // replies of entries up to here may be sent
+  std::atomic<int> write_errno_{0};    // Redis's aof_last_write_status (0: ok) and aof_last_write_errno
+  std::atomic<int> fsync_errno_{0};    // Redis's aof_bio_fsync_status and errno (everysec, no)
+  std::atomic<uint64_t> fsyncs_{0};
 
   std::mutex rewrite_mutex_;  // one rewrite at a time
   std::atomic<bool> rewrite_running_{false};
   std::atomic<bool> last_rewrite_ok_{true};
-  std::atomic<bool> last_write_ok_{true};
   std::atomic<int64_t> last_rewrite_time_sec_{-1};
   std::atomic<pid_t> child_pid_{0};
   std::atomic<int64_t> rewrite_started_ms_{0};
@@ -140,9 +165,12 @@ namespace aof_tracking {
 uint64_t propagations();
 // Called by propagate: counts it and remembers the offset the reply must wait for.
 void record(uint64_t offset);
-// Dispatch, after a command: when appendfsync is always, waits until the command's appends are fsynced;
-// and logs an error when a write command changed the store without propagating anything.
+// Dispatch, after a command: logs an error when a write command changed the store without propagating
+// anything. The offset of what it propagated is kept for wait_before_replies.
 void finish_command(const CommandSpec& command, uint64_t mutations_before, uint64_t propagations_before);
+// The connection, before it sends the replies it has buffered: waits once for the last entry its commands
+// appended since the previous call to be written (fsynced with always). Must hold no shard lock.
+void wait_before_replies();
 }  // namespace aof_tracking
 
 }  // namespace rc

@@ -12,6 +12,7 @@
 
 #include "protocol/inline_splitter.h"
 #include "protocol/numbers.h"
+#include "server/persistence.h"
 #include "store/glob.h"
 
 namespace rc {
@@ -49,6 +50,8 @@ constexpr Parameter kParameters[] = {
     // Off by default (Redis's is "3600 1 300 100 60 10000") so that tests and benchmarks never write
     // files unasked; a config file or --save turns it on. CONFIG SET save takes effect at the next check.
     {"save", Type::String, "", true},
+    // With save points and this on, a failed background save refuses writes until a save succeeds.
+    {"stop-writes-on-bgsave-error", Type::Bool, "yes", true},
     // The AOF (server/aof_log.h): read at startup; CONFIG SET appendonly would need a rewrite to start it.
     {"appendonly", Type::Bool, "no", false},
     {"appendfsync", Type::Enum, "everysec", false, 0, 0, "always|everysec|no"},
@@ -214,6 +217,11 @@ void Config::refresh_cached(std::string_view name) {
   if (name == "protected-mode") protected_mode_ = value == "yes";
   if (name == "lazyfree-lazy-user-flush") lazyfree_user_flush_ = value == "yes";
   if (name == "requirepass") password_set_ = !value.empty();
+  if (name == "stop-writes-on-bgsave-error") stop_writes_on_bgsave_error_ = value == "yes";
+  if (name == "save") {
+    const auto points = parse_save_points(value);
+    save_points_configured_ = points && !points->empty();
+  }
 }
 
 std::optional<std::string> Config::get(std::string_view name) const {

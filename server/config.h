@@ -46,6 +46,9 @@ class Config {
   bool protected_mode() const { return protected_mode_.load(std::memory_order_relaxed); }
   bool lazyfree_user_flush() const { return lazyfree_user_flush_.load(std::memory_order_relaxed); }
   bool password_required() const { return password_set_.load(std::memory_order_relaxed); }
+  bool stop_writes_on_bgsave_error() const { return stop_writes_on_bgsave_error_.load(std::memory_order_relaxed); }
+  // `save` holds at least one well-formed save point (Redis's saveparamslen > 0).
+  bool save_points_configured() const { return save_points_configured_.load(std::memory_order_relaxed); }
   // Constant-time comparison with requirepass.
   bool password_matches(std::string_view candidate) const;
   std::string text(std::string_view name) const { return get(name).value_or(""); }
@@ -64,6 +67,8 @@ class Config {
   std::atomic<bool> protected_mode_{true};
   std::atomic<bool> lazyfree_user_flush_{false};
   std::atomic<bool> password_set_{false};
+  std::atomic<bool> stop_writes_on_bgsave_error_{true};
+  std::atomic<bool> save_points_configured_{false};
 };
 
 // A value written as one config-file word: quoted (with escapes) when it holds blanks or quotes, or is empty.

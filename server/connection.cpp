@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/reply_writer.h"
+#include "server/aof_log.h"
 #include "server/server.h"
 #include "store/clock.h"
 
@@ -82,7 +83,10 @@ bool Connection::process_input() {
   }
 }
 
+// Every reply leaves through here: first the AOF entries of the commands that produced them must be
+// written (fsynced with always), one wait for the whole batch.
 bool Connection::flush() {
+  aof_tracking::wait_before_replies();
   size_t sent = 0;
   while (sent < output_.size()) {
     const ssize_t n = ::send(session_->fd, output_.data() + sent, output_.size() - sent, MSG_NOSIGNAL);

@@ -1,6 +1,6 @@
 #pragma once
 // One client's connection, served by its own thread: blocking recv into the input buffer, decode and run
-// every complete command, then one send for all their replies.
+// every complete command, then one send for all their replies (after one wait for their AOF entries).
 #include <memory>
 #include <string>
 

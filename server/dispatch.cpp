@@ -1,5 +1,5 @@
 // Command dispatch, in the order Redis's processCommand checks: the command exists, the subcommand exists,
-// the arity fits; only then does the handler run.
+// the arity fits, the client is authenticated, the disk accepts writes; only then does the handler run.
 #include <fmt/format.h>
 
 #include "protocol/errors.h"
@@ -30,6 +30,22 @@ std::string unknown_command_error(const std::vector<std::string_view>& argv) {
 
 bool arity_ok(int arity, size_t argc) {
   return arity > 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
+}
+
+// Redis refuses PING too while the disk fails, so that monitoring that only pings notices.
+bool refused_while_disk_fails(const CommandSpec& command) {
+  return (command.flags & kWrite) || command.name == "ping";
+}
+
+// As Redis's writeCommandsDeniedByDiskError: the MISCONF error to refuse writes with, checking a failed
+// background save first, then the AOF. (The AOF load's replay never gets here with an error: neither a
+// save nor the log can have failed before the server starts.)
+std::optional<std::string> disk_error_refusal(Server& server) {
+  if (server.persistence().refuses_writes()) return std::string(errors::kMisconfBgsave);
+  const AofLog* log = AofLog::active();
+  if (log == nullptr) return std::nullopt;
+  if (const int error = log->disk_error(); error != 0) return errors::misconf_aof(error);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -67,12 +83,15 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
   if (!client.authenticated && server.config().password_required() && !(command->flags & kNoAuth)) {
     return writer.error(errors::kNoAuth);
   }
+  if (refused_while_disk_fails(*command)) {
+    if (auto refusal = disk_error_refusal(server)) return writer.error(*refusal);
+  }
   CommandContext context{server, client, writer, argv};
   const size_t reply_start = out.size();
   const uint64_t mutations_before = t_store_mutations;
   const uint64_t propagations_before = aof_tracking::propagations();
   command->handler(context);
-  // The reply waits here (no lock held) until the command's AOF entry is written (fsynced with always).
+  // The reply waits for the command's AOF entry in Connection::flush, with the rest of its batch.
   aof_tracking::finish_command(*command, mutations_before, propagations_before);
   // Save points count changes as Redis's server.dirty, here one per write command that did not fail.
   if ((command->flags & kWrite) && (out.size() == reply_start || out[reply_start] != '-')) {

@@ -97,6 +97,9 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) must fail the write with EFBIG, which the AOF and the saves handle, rather
+  // than kill the server. Forked save children inherit this.
+  signal(SIGXFSZ, SIG_IGN);
 
   spdlog::info("redis-clone {} (Redis {} compatible), pid={}, just started", REDIS_CLONE_VERSION,
                REDIS_COMPAT_VERSION, ::getpid());

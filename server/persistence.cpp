@@ -186,9 +186,11 @@ std::string Persistence::file_path() const {
   return rdb::rdb_path(config_.text("dir"), config_.text("dbfilename"));
 }
 
-bool Persistence::save_points_configured() const {
-  const auto points = parse_save_points(config_.text("save"));
-  return points && !points->empty();
+bool Persistence::save_points_configured() const { return config_.save_points_configured(); }
+
+bool Persistence::refuses_writes() const {
+  return !last_bgsave_ok_.load(std::memory_order_relaxed) && config_.stop_writes_on_bgsave_error() &&
+         config_.save_points_configured();
 }
 
 std::optional<std::string> Persistence::load_at_startup() {
@@ -297,7 +299,7 @@ rdb::SaveRequest Persistence::save_request() const {
   return request;
 }
 
-std::optional<std::string> Persistence::save_now() {
+std::optional<std::string> Persistence::save_now(uint64_t uncounted_changes) {
   rdb::SaveRequest request = save_request();
   const auto started = std::chrono::steady_clock::now();
   uint64_t dirty_at_snapshot = 0;
@@ -315,8 +317,9 @@ std::optional<std::string> Persistence::save_now() {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   spdlog::info("DB saved on disk: {} keys, {} bytes in {:.3f} seconds", result.keys, result.bytes, seconds);
   std::lock_guard lock(mutex_);
-  dirty_at_last_save_ = dirty_at_snapshot;
+  dirty_at_last_save_ = dirty_at_snapshot + uncounted_changes;
   last_save_time_ = unix_seconds();
+  last_bgsave_ok_ = true;  // as Redis 7.0's rdbSave: a good SAVE clears a failed BGSAVE's MISCONF
   return std::nullopt;
 }
 
@@ -423,7 +426,7 @@ void Persistence::wait_for_child(Child child) {
     // A killed child could not remove its temp file.
     ::unlink(child.temp_path.c_str());
     if (killed_by_us) {
-      spdlog::info("Background saving stopped (killed on shutdown)");
+      spdlog::info("Background saving stopped (killed on purpose: shutdown or FLUSHALL)");
     } else {
       spdlog::warn("Background saving terminated by signal {}", WTERMSIG(status));
     }
@@ -443,6 +446,14 @@ void Persistence::kill_child() {
   std::thread waiter = std::move(waiter_);
   lock.unlock();
   if (waiter.joinable()) waiter.join();
+}
+
+void Persistence::save_after_flushall() {
+  std::lock_guard guard(save_mutex_);
+  kill_child();
+  if (!save_points_configured()) return;
+  // FLUSHALL itself is counted once its handler returns: the file already holds its effect.
+  save_now(1);
 }
 
 bool Persistence::save_for_shutdown() {

@@ -92,6 +92,15 @@ class Persistence {
   // after prepare_shutdown's save. False when that save failed.
   bool finish_at_exit();
 
+  // FLUSHALL, as Redis 7.0: a background save still writing the flushed keys is killed (not counted as
+  // a failure), and with save points the now empty dataset is saved at once, so that a restart cannot
+  // bring the keys back. Called after the flush, before the dispatcher counts FLUSHALL as a change.
+  void save_after_flushall();
+
+  // As Redis's stop-writes-on-bgsave-error: with save points configured, the last background save failed
+  // and the parameter is yes, write commands are refused (MISCONF) until a save succeeds.
+  bool refuses_writes() const;
+
   bool save_points_configured() const;
   int64_t last_save_time() const;
   PersistenceInfo info() const;
@@ -103,10 +112,11 @@ class Persistence {
     int64_t started_ms = 0;
     uint64_t dirty_at_fork = 0;
     std::string temp_path;  // removed by the parent when the child dies of a signal
-    bool killed = false;    // by us (shutdown): not a failure
+    bool killed = false;    // by us (shutdown, FLUSHALL): not a failure
   };
   rdb::SaveRequest save_request() const;
-  std::optional<std::string> save_now();
+  // `uncounted_changes`: changes already in the snapshot that ServerStats::dirty does not count yet.
+  std::optional<std::string> save_now(uint64_t uncounted_changes = 0);
   struct ForkTiming {
     double locks_ms;
     double fork_ms;
@@ -135,7 +145,9 @@ class Persistence {
   uint64_t dirty_at_last_save_ = 0;
   int64_t last_save_time_;
   int64_t last_bgsave_try_ = 0;
-  bool last_bgsave_ok_ = true;
+  // Redis's lastbgsave_status: set by every background save that ends (but not one we killed), and
+  // by a successful SAVE; a failed SAVE leaves it as it was. Atomic: every write command reads it.
+  std::atomic<bool> last_bgsave_ok_{true};
   int64_t last_bgsave_time_sec_ = -1;
   uint64_t saves_ = 0;
   uint64_t last_cow_size_ = 0;

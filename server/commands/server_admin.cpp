@@ -52,10 +52,13 @@ void handle_flushdb(CommandContext& ctx) {
   ctx.out.ok();
 }
 
+// As Redis: besides emptying every database, FLUSHALL stops a background save of the old data and, with
+// save points, saves the empty dataset (the reply comes after the save; a failed save is only logged).
 void handle_flushall(CommandContext& ctx) {
   const auto async = flush_is_async(ctx);
   if (!async) return;
   flush_databases(ctx, true, *async);
+  ctx.server.persistence().save_after_flushall();
   ctx.out.ok();
 }
 

@@ -294,3 +294,41 @@ def test_sigkill_during_bgrewriteaof_keeps_acknowledged_writes(start_server, tmp
     print(f"SIGKILL during BGREWRITEAOF: {acked} acknowledged writes, {len(missing)} missing")
     assert acked > 0 and missing == []
     check_aof(tmp_path)
+
+
+def pipelined_writer(srv: ServerProcess, writer: int, acknowledged: list, stop: threading.Event):
+    """Batches of 16 SETs sent at once; each reply read counts as one acknowledged write."""
+    try:
+        with srv.connect() as c:
+            i = 0
+            while not stop.is_set():
+                c.send(b"".join(encode_command("SET", f"p{writer}:{j}", str(j)) for j in range(i, i + 16)))
+                for j in range(i, i + 16):
+                    if c.read_reply() != b"+OK\r\n":
+                        return
+                    acknowledged.append((writer, j))
+                i += 16
+    except Exception:
+        pass  # the server died under us
+
+
+def test_sigkill_with_fsync_always_keeps_every_acknowledged_pipelined_write(start_server, tmp_path):
+    # A pipeline's entries share one write and one fsync, made before any of its replies leaves.
+    srv = start_aof(start_server, tmp_path, "--appendfsync", "always")
+    acknowledged: list = []
+    stop = threading.Event()
+    threads = [threading.Thread(target=pipelined_writer, args=(srv, n, acknowledged, stop)) for n in range(4)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(acknowledged) >= 2000, DEADLINE, what="2000 acknowledged pipelined writes")
+    time.sleep(random.uniform(0.0, 0.3))
+    srv.terminate_and_wait(timeout=DEADLINE, sig=signal.SIGKILL)
+    stop.set()
+    for t in threads:
+        t.join()
+    srv = start_aof(start_server, tmp_path, "--appendfsync", "always")
+    with srv.connect() as c:
+        missing = [(n, j) for n, j in acknowledged if value(c, "GET", f"p{n}:{j}") != str(j).encode()]
+    print(f"pipelined appendfsync always: {len(acknowledged)} acknowledged writes before SIGKILL, "
+          f"{len(missing)} missing")
+    assert missing == []

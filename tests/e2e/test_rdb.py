@@ -580,3 +580,64 @@ def test_startup_log_reports_keys_and_time(start_server, tmp_path):
     log = srv.log_text()
     assert re.search(r"Done loading RDB, keys loaded: %d, keys expired: \d+\." % (len(SAMPLE) + 4), log), log[-2000:]
     assert re.search(r"DB loaded from disk: \d+\.\d+ seconds", log), log[-2000:]
+
+
+# ---- FLUSHALL ----------------------------------------------------------------------------------------
+
+def test_flushall_with_save_points_saves_the_empty_dataset(start_server, tmp_path):
+    srv = start_in(start_server, tmp_path, "--save", "3600 1")
+    with srv.connect() as c:
+        pipeline_set(c, ((f"k{i}", str(i)) for i in range(100)))
+        ok(c, "SELECT", 3)
+        ok(c, "SET", "in-db3", "x")
+        before = persistence(c)
+        assert int(before["rdb_changes_since_last_save"]) > 0
+        assert not (tmp_path / "dump.rdb").exists()
+        started = int(time.time())
+        ok(c, "FLUSHALL")
+        assert (tmp_path / "dump.rdb").exists()
+        after = persistence(c)
+        assert after["rdb_changes_since_last_save"] == "0"
+        assert after["rdb_saves"] == before["rdb_saves"]  # as Redis, FLUSHALL's save is not counted
+        assert started <= value(c, "LASTSAVE") <= int(time.time()) + 1
+        assert temp_files(tmp_path) == []
+    assert "[info] 0 keys read" in check_rdb(tmp_path / "dump.rdb")
+    # SIGKILL: no save on the way out, so what the restart finds is FLUSHALL's file.
+    assert stop(srv, signal.SIGKILL) == -signal.SIGKILL
+    again = start_in(start_server, tmp_path)
+    with again.connect() as c:
+        assert value(c, "DBSIZE") == 0
+        ok(c, "SELECT", 3)
+        assert value(c, "DBSIZE") == 0
+
+
+def test_flushall_without_save_points_writes_no_file(start_server, tmp_path):
+    srv = start_in(start_server, tmp_path, "--save", "")
+    with srv.connect() as c:
+        pipeline_set(c, ((f"k{i}", str(i)) for i in range(100)))
+        ok(c, "FLUSHALL")
+        ok(c, "FLUSHALL", "ASYNC")
+        assert persistence(c)["rdb_changes_since_last_save"] != "0"
+    assert stop(srv) == 0
+    assert not (tmp_path / "dump.rdb").exists()
+
+
+@pytest.mark.parametrize("save_points", ["3600 1", ""])
+def test_flushall_stops_a_running_bgsave(start_server, tmp_path, monkeypatch, save_points):
+    srv = start_in(start_server, tmp_path, "--save", save_points, *slow_save(monkeypatch, 2000))
+    with srv.connect() as c:
+        pipeline_set(c, ((f"k{i}", str(i)) for i in range(3000)))
+        assert c.command("BGSAVE") == b"+Background saving started\r\n"
+        wait_for(lambda: temp_files(tmp_path), 15, what="the child's temp file")
+        ok(c, "FLUSHALL")
+        info = wait_bgsave_done(c)
+        # Stopped on purpose: not a failed save (which would refuse writes with save points).
+        assert info["rdb_last_bgsave_status"] == "ok"
+        ok(c, "SET", "after", "flush")
+        wait_for(lambda: temp_files(tmp_path) == [], 10, what="the killed child's temp file to be removed")
+        assert (tmp_path / "dump.rdb").exists() == bool(save_points)
+    if save_points:
+        assert stop(srv, signal.SIGKILL) == -signal.SIGKILL
+        again = start_in(start_server, tmp_path)
+        with again.connect() as c:
+            assert value(c, "DBSIZE") == 0
