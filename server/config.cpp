@@ -47,9 +47,10 @@ constexpr Parameter kParameters[] = {
     {"client-query-buffer-limit", Type::Memory, "1073741824", true, 1024 * 1024, INT64_MAX},
     {"lazyfree-lazy-user-flush", Type::Bool, "no", true},
     {"hz", Type::Integer, "10", false, 1, 500},
-    // Off by default (Redis's is "3600 1 300 100 60 10000") so that tests and benchmarks never write
-    // files unasked; a config file or --save turns it on. CONFIG SET save takes effect at the next check.
-    {"save", Type::String, "", true},
+    // Redis's default save points: a snapshot after an hour with one change, 5 minutes with 100 or a
+    // minute with 10,000, and at shutdown. `--save ""` turns them off (tests and benchmarks do).
+    // CONFIG SET save takes effect at the next once-a-second check.
+    {"save", Type::String, "3600 1 300 100 60 10000", true},
     // With save points and this on, a failed background save refuses writes until a save succeeds.
     {"stop-writes-on-bgsave-error", Type::Bool, "yes", true},
     // The AOF (server/aof_log.h): read at startup; CONFIG SET appendonly would need a rewrite to start it.
@@ -184,6 +185,8 @@ Config::Config() {
   for (const Parameter& p : kParameters) values_.emplace(std::string(p.name), std::string(p.default_value));
   char cwd[4096];
   if (::getcwd(cwd, sizeof cwd) != nullptr) values_["dir"] = cwd;
+  // The cached copies start from the defaults too (a default such as save's is not the type's zero).
+  for (const Parameter& p : kParameters) refresh_cached(p.name);
 }
 
 bool Config::known(std::string_view name) const { return find_parameter(name) != nullptr; }

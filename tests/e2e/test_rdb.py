@@ -84,6 +84,10 @@ def check_rdb(path: Path):
     return r.stdout
 
 
+def resp_array(*items: bytes) -> bytes:
+    return b"*%d\r\n" % len(items) + b"".join(b"$%d\r\n%s\r\n" % (len(i), i) for i in items)
+
+
 def start_in(start_server, directory: Path, *extra, binary: str | None = None) -> ServerProcess:
     return start_server(["--dir", str(directory), *extra], binary=binary)
 
@@ -397,6 +401,20 @@ def test_sigterm_saves_when_save_points_are_set(start_server, tmp_path):
     with srv.connect() as c:
         write_sample(c)
     assert not (tmp_path / "dump.rdb").exists()
+    assert stop(srv) == 0
+    check_rdb(tmp_path / "dump.rdb")
+    again = start_in(start_server, tmp_path)
+    with again.connect() as c:
+        check_sample(c, started_ms)
+
+
+@pytest.mark.clone_only  # the fixtures start redis-server with --save "" (its default is the same)
+def test_default_save_points_are_redis_defaults_and_sigterm_saves(start_server, tmp_path):
+    srv = start_in(start_server, tmp_path)  # no --save: the default applies
+    started_ms = int(time.time() * 1000)
+    with srv.connect() as c:
+        assert c.command("CONFIG", "GET", "save") == resp_array(b"save", b"3600 1 300 100 60 10000")
+        write_sample(c)
     assert stop(srv) == 0
     check_rdb(tmp_path / "dump.rdb")
     again = start_in(start_server, tmp_path)
