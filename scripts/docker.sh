@@ -311,6 +311,21 @@ check_stop() { # name: SIGTERM must end the server quickly and with exit code 0
   [ "$code" = 0 ] || show_logs "$name"
 }
 
+# With the image's defaults (Redis's save points, /data as the working directory and a volume) SIGTERM
+# saves dump.rdb, and the same container started again loads it. Run after check_stop; restarts it.
+check_restart_keeps_data() { # name, port it was published on
+  local name=$1 port=$2 key="docker-test:$1:$$" out
+  if ! out=$(engine start "$name" 2>&1); then
+    fail "$name: $ENGINE start after the stop failed: $out"
+    return
+  fi
+  wait_for_pong "$name" "$port" || return
+  expect "$name: after a stop and start, GET $key still returns the value set" "hello from $name" \
+    "$(cli "$port" get "$key")"
+  expect "$name: the snapshot is in /data" "/data" "$(cli "$port" config get dir | tail -n 1)"
+  check_stop "$name"
+}
+
 cmd_test() {
   local t_all name1="redis-clone-test-$$" name2="redis-clone-test-$$-3000" user status uids pid1
   t_all=$(now_ms)
@@ -359,6 +374,7 @@ cmd_test() {
       show_logs "$name"
     fi
   done
+  [ -n "${port1:-}" ] && check_restart_keeps_data "$name1" "$port1"
 
   echo "== $IMAGE: $(engine image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.1f MB", $1 / 1e6 }'), \
 checks took $(secs_since "$t_all") s in all with the build =="
