@@ -429,7 +429,9 @@ def build_pair(args):
     else:
         if not os.access(clone_bin, os.X_OK):
             raise BenchError("%s not found: build it (make build), or set REDIS_CLONE_BIN or --server-cmd" % clone_bin, 2)
-        a = Server("clone", [clone_bin, "--listenAddr", "127.0.0.1:{port}"], args.workdir,
+        # the same persistence settings as redis-server below: no snapshots, no AOF
+        a = Server("clone", [clone_bin, "--listenAddr", "127.0.0.1:{port}", "--save", "", "--appendonly", "no"],
+                   args.workdir,
                    version_cmd=[clone_bin, "--version"])
 
     if args.ceiling:
