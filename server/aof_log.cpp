@@ -227,18 +227,62 @@ uint64_t AofLog::append(int db, const std::vector<std::string_view>& argv) {
 
 // Before a reply: the command's log entry must be in the kernel (everysec, no: a crash of the process
 // loses nothing acknowledged, as Redis, which writes the AOF before sending replies) or on disk (always).
-// The writer thread does it for every waiting client at once (group commit: one write, one fsync).
+//
+// everysec and no: the client's own thread writes (handing a write to the writer thread would cost two
+// context switches per reply, doubling the CPU per request). One thread writes at a time and takes
+// everything appended so far; the others wait for its round to end, all woken at once, and most find
+// their entries covered; one that is not covered becomes the next writer. (Queueing on the mutex instead
+// would wake the waiters one by one, each after the one before it.)
+//
+// always: the writer thread writes and fsyncs for every waiting reply at once (group commit). Measured
+// here at 50 clients, this beat fsyncs made by the clients' own threads (0.66-0.87x of redis-server's
+// SET rate against 0.50-0.55x): the fsync dominates, and one thread that loops on it gathers larger
+// batches than clients taking turns.
 void AofLog::flush_for_reply(uint64_t offset) {
-  if (released_.load(std::memory_order_acquire) >= offset) return;
-  {
-    std::lock_guard lock(buffer_mutex_);
-    if (!wake_requested_) {
-      wake_requested_ = true;
-      buffer_ready_.notify_one();
+  if (policy_ == AofFsync::Always) {
+    if (released_.load(std::memory_order_acquire) >= offset) return;
+    {
+      std::lock_guard lock(buffer_mutex_);
+      if (!wake_requested_) {
+        wake_requested_ = true;
+        buffer_ready_.notify_one();
+      }
     }
+    std::unique_lock lock(rounds_mutex_);
+    rounds_cv_.wait(lock, [&] { return released_.load(std::memory_order_acquire) >= offset; });
+    return;
   }
-  std::unique_lock lock(done_mutex_);
-  done_cv_.wait(lock, [&] { return released_.load(std::memory_order_acquire) >= offset || !started_; });
+  for (;;) {
+    uint64_t round = 0;
+    {
+      std::lock_guard lock(rounds_mutex_);
+      round = write_rounds_;
+    }
+    if (released_.load(std::memory_order_acquire) >= offset) return;
+    {
+      std::unique_lock io(io_mutex_, std::try_to_lock);
+      if (io.owns_lock()) {
+        if (released_.load(std::memory_order_acquire) < offset && fd_ >= 0) write_pending(FlushReason::Reply);
+        io.unlock();
+        end_write_round();
+        return;
+      }
+    }
+    // Another thread is writing: wait until its round ends (write_rounds_ changes after it let go of
+    // io_mutex_, so the next try can get it), then look again.
+    std::unique_lock lock(rounds_mutex_);
+    rounds_cv_.wait(lock, [&] {
+      return write_rounds_ != round || released_.load(std::memory_order_acquire) >= offset;
+    });
+  }
+}
+
+void AofLog::end_write_round() {
+  {
+    std::lock_guard lock(rounds_mutex_);
+    ++write_rounds_;
+  }
+  rounds_cv_.notify_all();
 }
 
 int AofLog::disk_error() const {
@@ -249,12 +293,12 @@ int AofLog::disk_error() const {
 // Writes what is buffered to the current incremental file and fsyncs as the policy says, as Redis's
 // flushAppendOnlyFile. The caller holds io_mutex_, so the buffer cannot go to a file that a rewrite is
 // switching away from. False when the write failed (what was not written is kept for the next call).
-bool AofLog::write_pending(bool force_fsync) {
+bool AofLog::write_pending(FlushReason why) {
   const uint64_t end = take_buffer();
   const bool ok = write_unwritten();
   const uint64_t in_kernel = end - unwritten_.size();
   written_.store(in_kernel, std::memory_order_release);
-  if (ok) sync_as_policy_says(force_fsync, in_kernel);
+  if (ok) sync_as_policy_says(why, in_kernel);
   // everysec and no release the replies even when the write failed: Redis sends them too, refusing new
   // writes (MISCONF) until the kept entries are written. With always a failure never gets here.
   release_replies(policy_ == AofFsync::Always ? synced_.load(std::memory_order_acquire) : end);
@@ -270,8 +314,8 @@ uint64_t AofLog::take_buffer() {
     unwritten_ += buffer_;
     buffer_.clear();
   }
-  wake_requested_ = false;
   unwritten_size_.store(unwritten_.size(), std::memory_order_relaxed);
+  wake_requested_ = false;
   return appended_;
 }
 
@@ -321,11 +365,12 @@ void AofLog::keep_after_failed_write(size_t written, int error) {
   unwritten_size_.store(unwritten_.size(), std::memory_order_relaxed);
 }
 
-void AofLog::sync_as_policy_says(bool force, uint64_t in_kernel) {
+void AofLog::sync_as_policy_says(FlushReason why, uint64_t in_kernel) {
   const int64_t now = unix_time_ms();
   const bool behind = synced_.load() < in_kernel;
-  const bool due = force || (policy_ == AofFsync::Always && behind) ||
-                   (policy_ == AofFsync::EverySec && behind && now - last_fsync_ms_ >= 1000);
+  const bool due = why == FlushReason::Final || (policy_ == AofFsync::Always && behind) ||
+                   (policy_ == AofFsync::EverySec && why == FlushReason::Periodic && behind &&
+                    now - last_fsync_ms_ >= 1000);
   if (!due) return;
   last_fsync_ms_ = now;
   if (::fdatasync(fd_) != 0) {
@@ -343,11 +388,8 @@ void AofLog::sync_as_policy_says(bool force, uint64_t in_kernel) {
 }
 
 void AofLog::release_replies(uint64_t offset) {
+  // Only writers (holding io_mutex_) get here, so the check and the store cannot interleave.
   if (offset > released_.load(std::memory_order_relaxed)) released_.store(offset, std::memory_order_release);
-  {
-    std::lock_guard lock(done_mutex_);  // so that no waiter misses the wake-up between its check and wait
-  }
-  done_cv_.notify_all();
 }
 
 void AofLog::writer_loop() {
@@ -355,15 +397,16 @@ void AofLog::writer_loop() {
     bool stopping = false;
     {
       std::unique_lock lock(buffer_mutex_);
-      // A reply waiting for its entry wakes the writer at once; otherwise it writes every kWritePeriod.
+      // Replies write their own entries (flush_for_reply); this pass writes every kWritePeriod what no
+      // reply waited for, makes everysec's fsync and retries after a write error.
       buffer_ready_.wait_for(lock, kWritePeriod, [&] { return wake_requested_ || stopping_; });
       stopping = stopping_;
     }
     // Group commit: let the clients that are running append too, so that one write and fsync cover them.
     if (!stopping) std::this_thread::yield();
     {
-      std::lock_guard io(io_mutex_);
-      write_pending(stopping);
+      WriteRound io(*this);
+      write_pending(stopping ? FlushReason::Final : FlushReason::Periodic);
       if (stopping && !unwritten_.empty()) {
         spdlog::warn("{} bytes of the AOF could not be written before exiting: {}", unwritten_.size(),
                      reason(write_errno_.load()));
@@ -391,13 +434,12 @@ void AofLog::stop() {
   if (writer_.joinable()) writer_.join();
   if (const pid_t pid = child_pid_.load(); pid > 0) ::kill(pid, SIGKILL);
   if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
-  {
-    std::lock_guard lock(done_mutex_);
-    started_ = false;
-  }
-  done_cv_.notify_all();
+  started_ = false;
+  WriteRound io(*this);  // a reply may be writing (flush_for_reply)
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  // Nothing is written any more: a reply still waiting is let go (the writer's final pass wrote what it could).
+  released_.store(UINT64_MAX, std::memory_order_release);
 }
 
 // ---- files ----
@@ -585,7 +627,7 @@ std::string temp_base_name(pid_t child) { return fmt::format("temp-rewriteaof-bg
 // incremental file, fsynced; a new one is created and listed in the manifest, and appends go there.
 std::optional<std::string> AofLog::switch_incremental() {
   // What a failed write kept may depend on a SELECT in the current file: it must go there first.
-  if (!write_pending(true)) {
+  if (!write_pending(FlushReason::Final)) {
     return fmt::format("Can't write the append-only file: {}", reason(write_errno_.load()));
   }
   const int64_t seq = manifest_.last_incremental_seq() + 1;
@@ -617,7 +659,7 @@ RewriteOutcome AofLog::rewrite() {
   pid_t pid = -1;
   {
     rdb::SnapshotLocks locks(keyspace_);
-    std::lock_guard io(io_mutex_);
+    WriteRound io(*this);
     if (auto error = switch_incremental()) {
       spdlog::warn("Can't rewrite the append only file: {}", *error);
       last_rewrite_ok_.store(false);
@@ -650,7 +692,7 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
   const bool child_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   bool ok = false;
   if (child_ok) {
-    std::lock_guard io(io_mutex_);
+    WriteRound io(*this);
     const aof::Manifest old = manifest_;
     aof::Manifest next;
     next.base = aof::ManifestFile{aof::base_file_name(prefix_, base_seq, rdb_preamble_), base_seq, aof::FileType::Base};

@@ -4,10 +4,11 @@
 //
 // Write commands propagate themselves (CommandContext::propagate) while they still hold their shard
 // lock(s), so the log's order is the order in which changes were applied. Lock order: shard locks, then
-// this log's io mutex, then its buffer mutex; never the reverse. A dedicated thread writes the buffer
-// out and fsyncs it (always: before any waiting reply is sent, one fsync covering every append so far;
-// everysec: once a second; no: never, left to the OS); replies wait until their entry is at least written.
-// A connection waits once per batch of replies, for the last entry its commands appended (group commit).
+// this log's io mutex, then its buffer mutex; never the reverse. Before a connection sends a batch of
+// replies, its entries must be written: with everysec and no its own thread writes everything buffered so
+// far (unless another writer already covered them); with always the writer thread writes and fsyncs for
+// all waiting replies at once (group commit). That thread also writes every 100 ms what no reply waited
+// for and makes everysec's once-a-second fsync (no: never, left to the OS).
 //
 // Write errors, as Redis: a failed or short write leaves no partial command in the file (it is truncated
 // back) and keeps what was not written for the next try; until a write succeeds, write commands and PING
@@ -87,11 +88,30 @@ class AofLog {
 
  private:
   void writer_loop();
-  bool write_pending(bool force_fsync);
+  // Why the buffer is written: a reply waits for it (never fsyncs for everysec), the writer's periodic
+  // pass (everysec's fsync is due there), or a final write that must reach the disk (stop, rewrite).
+  enum class FlushReason { Reply, Periodic, Final };
+  bool write_pending(FlushReason why);
+  // Holds io_mutex_; when let go, wakes the replies waiting in flush_for_reply to look again.
+  class WriteRound {
+   public:
+    explicit WriteRound(AofLog& log) : log_(log), lock_(log.io_mutex_) {}
+    ~WriteRound() {
+      lock_.unlock();
+      log_.end_write_round();
+    }
+    WriteRound(const WriteRound&) = delete;
+    WriteRound& operator=(const WriteRound&) = delete;
+
+   private:
+    AofLog& log_;
+    std::unique_lock<std::mutex> lock_;
+  };
+  void end_write_round();
   uint64_t take_buffer();
   bool write_unwritten();
   void keep_after_failed_write(size_t written, int error);
-  void sync_as_policy_says(bool force, uint64_t in_kernel);
+  void sync_as_policy_says(FlushReason why, uint64_t in_kernel);
   void release_replies(uint64_t offset);
   std::optional<std::string> load_files(Server& server, const aof::Manifest& manifest);
   std::optional<std::string> create_initial_files();
@@ -112,6 +132,11 @@ class AofLog {
   // Held by the writer while it writes and fsyncs, and by a rewrite while it changes files: the file
   // descriptor, the manifest and the sizes belong to it.
   std::mutex io_mutex_;
+  // Counts the times a writer let go of io_mutex_: replies that found it taken wait for the next count.
+  std::mutex rounds_mutex_;
+  std::condition_variable rounds_cv_;
+  uint64_t write_rounds_ = 0;
+  bool wake_requested_ = false;  // with always, a reply asks the writer thread for a write and fsync
   int fd_ = -1;
   aof::Manifest manifest_;
   uint64_t incr_size_ = 0;              // bytes in the current incremental file
@@ -132,10 +157,7 @@ class AofLog {
   int selected_db_ = -1;
   bool stopping_ = false;
 
-  bool wake_requested_ = false;      // a reply waits for the buffer
 
-  std::mutex done_mutex_;            // with done_cv_: replies waiting for released_
-  std::condition_variable done_cv_;
   std::atomic<uint64_t> written_{0};   // offsets up to here are in the kernel
   std::atomic<uint64_t> synced_{0};    // and up to here on disk
   std::atomic<uint64_t> released_{0};  // replies of entries up to here may be sent
