@@ -5,7 +5,7 @@
 #   scripts/bench.sh --scaling      GET at 1,10,50,200,1000,5000 clients; plot to docs/bench-scaling.png
 #   scripts/bench.sh --memory       bytes per key at 1,000,000 keys (16 B, 16 B + TTL, 100 B values)
 #   scripts/bench.sh --conns N      N idle clients: RSS per connection, threads, PING p50/p99 while held
-#   scripts/bench.sh --ceiling      compare against shared/bench/ceiling/tpc.cpp instead of redis-server
+#   scripts/bench.sh --ceiling      compare against shared/bench/ceiling/tpc.cpp instead of redis-server (also with --scaling)
 #   scripts/bench.sh --isolation    probes PING/GET/SET while KEYS, FLUSHDB, MGET, DEL (and BGSAVE) run
 #   scripts/bench.sh --durability   SET ops/s with appendfsync everysec and always; RDB SAVE/BGSAVE/load of 1M keys
 #
