@@ -14,8 +14,6 @@
 namespace rc {
 namespace {
 
-constexpr std::string_view kWrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
-
 void handle_ping(CommandContext& ctx) {
   if (ctx.argc() > 2) return ctx.out.error(errors::wrong_arity("ping"));
   if (ctx.argc() == 2) return ctx.out.bulk(ctx.arg(1));
@@ -39,7 +37,7 @@ void handle_auth(CommandContext& ctx) {
         "Are you sure your configuration is correct?");
   }
   const std::string_view user = ctx.argc() == 2 ? "default" : ctx.arg(1);
-  if (!authenticate(ctx, user, ctx.arg(ctx.argc() - 1))) return ctx.out.error(kWrongPass);
+  if (!authenticate(ctx, user, ctx.arg(ctx.argc() - 1))) return ctx.out.error(errors::kWrongPass);
   ctx.client.authenticated = true;
   ctx.out.ok();
 }
@@ -74,7 +72,7 @@ void handle_hello(CommandContext& ctx) {
   for (size_t j = next; j < ctx.argc(); ++j) {
     const size_t more = ctx.argc() - 1 - j;
     if (is_word(ctx.arg(j), "auth") && more >= 2) {
-      if (!authenticate(ctx, ctx.arg(j + 1), ctx.arg(j + 2))) return ctx.out.error(kWrongPass);
+      if (!authenticate(ctx, ctx.arg(j + 1), ctx.arg(j + 2))) return ctx.out.error(errors::kWrongPass);
       ctx.client.authenticated = true;
       j += 2;
     } else if (is_word(ctx.arg(j), "setname") && more >= 1) {

@@ -16,10 +16,6 @@
 namespace rc {
 namespace {
 
-// To move to protocol/errors.h (not ours to edit).
-constexpr std::string_view kDecrementOverflow = "ERR decrement would overflow";
-constexpr std::string_view kNanOrInfinity = "ERR increment would produce NaN or Infinity";
-
 // Stores `text` as the key's new value, keeping its TTL if it has one.
 Entry* store_number(KeySlot& slot, std::string_view text) {
   const Entry* current = slot.get();
@@ -54,7 +50,7 @@ void handle_decrby(CommandContext& ctx) {
   const auto delta = integer_or_reply(ctx, ctx.arg(2));
   if (!delta) return;
   // -INT64_MIN does not exist.
-  if (*delta == INT64_MIN) return ctx.out.error(kDecrementOverflow);
+  if (*delta == INT64_MIN) return ctx.out.error(errors::kDecrementOverflow);
   increment_by(ctx, -*delta);
 }
 
@@ -80,7 +76,7 @@ void handle_incrbyfloat(CommandContext& ctx) {
     const auto increment = parse_float_operand(ctx.arg(2));
     if (!increment) return ctx.out.error(errors::kNotFloat);
     const long double sum = *value + *increment;
-    if (std::isnan(sum) || std::isinf(sum)) return ctx.out.error(kNanOrInfinity);
+    if (std::isnan(sum) || std::isinf(sum)) return ctx.out.error(errors::kNanOrInfinity);
     const std::string text = format_long_double(sum);
     // Stored as text, as Redis does: OBJECT ENCODING says embstr even for "2".
     store_number(slot, text)->set_encoding(StringEncoding::NotInteger);

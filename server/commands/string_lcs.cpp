@@ -18,15 +18,6 @@
 namespace rc {
 namespace {
 
-// To move to protocol/errors.h (not ours to edit).
-constexpr std::string_view kNotStrings = "ERR The specified keys must contain string values";
-constexpr std::string_view kLenAndIdx = "ERR If you want both the length and indexes, please just use IDX.";
-constexpr std::string_view kTooLong = "ERR String too long for LCS";
-constexpr std::string_view kTableTooBig =
-    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
-constexpr std::string_view kTableAllocationFailed =
-    "ERR Insufficient memory, failed allocating transient memory for LCS";
-
 struct LcsOptions {
   bool len = false;
   bool idx = false;
@@ -57,7 +48,7 @@ std::optional<LcsOptions> parse_lcs_options(CommandContext& ctx) {
     }
   }
   if (options.len && options.idx) {
-    ctx.out.error(kLenAndIdx);
+    ctx.out.error(errors::kLcsLenAndIdx);
     return std::nullopt;
   }
   return options;
@@ -162,12 +153,12 @@ bool read_string(CommandContext& ctx, std::string_view key, std::string& value) 
 // Whether the table fits Redis's limits; replies the error otherwise.
 bool table_allowed_or_reply(CommandContext& ctx, size_t a_length, size_t b_length) {
   if (a_length >= UINT32_MAX - 1 || b_length >= UINT32_MAX - 1) {
-    ctx.out.error(kTooLong);
+    ctx.out.error(errors::kLcsStringTooLong);
     return false;
   }
   const uint64_t cells = (uint64_t{a_length} + 1) * (uint64_t{b_length} + 1);
   if (cells * sizeof(uint32_t) > kMaxStringLength) {
-    ctx.out.error(kTableTooBig);
+    ctx.out.error(errors::kLcsTableTooBig);
     return false;
   }
   return true;
@@ -181,7 +172,7 @@ void run_lcs(CommandContext& ctx, std::string_view a, std::string_view b, const 
     result.length = table.at(a.size(), b.size());
     if (options.idx || !options.len) walk_back(table, a, b, result);
   } catch (const std::bad_alloc&) {
-    return ctx.out.error(kTableAllocationFailed);
+    return ctx.out.error(errors::kLcsAllocationFailed);
   }
   if (options.idx) return reply_ranges(ctx, result, options);
   if (options.len) return ctx.out.integer(result.length);
@@ -194,7 +185,7 @@ void handle_lcs(CommandContext& ctx) {
   std::string a, b;
   const bool a_ok = read_string(ctx, ctx.arg(1), a);
   const bool b_ok = read_string(ctx, ctx.arg(2), b);
-  if (!a_ok || !b_ok) return ctx.out.error(kNotStrings);
+  if (!a_ok || !b_ok) return ctx.out.error(errors::kLcsNotStrings);
   const auto options = parse_lcs_options(ctx);
   if (options) run_lcs(ctx, a, b, *options);
 }

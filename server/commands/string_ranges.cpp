@@ -10,9 +10,6 @@
 namespace rc {
 namespace {
 
-// To move to protocol/errors.h (not ours to edit).
-constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
-
 // Appends to an existing string value; the entry is reallocated to the new length.
 void append_to(CommandContext& ctx, KeySlot& slot, std::string_view tail) {
   const size_t old_length = slot.get()->value().size();
@@ -89,7 +86,7 @@ void setrange_existing(CommandContext& ctx, KeySlot& slot, uint64_t offset, std:
 void handle_setrange(CommandContext& ctx) {
   const auto offset = integer_or_reply(ctx, ctx.arg(2));
   if (!offset) return;
-  if (*offset < 0) return ctx.out.error(kOffsetOutOfRange);
+  if (*offset < 0) return ctx.out.error(errors::kOffsetOutOfRange);
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     const Entry* current = slot.get();
     if (current == nullptr) return setrange_missing(ctx, slot, static_cast<uint64_t>(*offset), ctx.arg(3));
