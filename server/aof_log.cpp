@@ -34,6 +34,7 @@ namespace rc {
 namespace {
 
 std::atomic<AofLog*> g_active{nullptr};
+std::atomic<AofLog*> g_instance{nullptr};
 
 // How often the writer thread wakes by itself (to write what nobody waits for, fsync once a second, and
 // try again after a failed write).
@@ -193,6 +194,10 @@ void aof_tracking::wait_before_replies() {
 // ---- the log ----
 
 AofLog* AofLog::active() { return g_active.load(std::memory_order_acquire); }
+
+AofLog* AofLog::instance() { return g_instance.load(std::memory_order_acquire); }
+
+void AofLog::set_instance(AofLog* log) { g_instance.store(log, std::memory_order_release); }
 
 AofLog::AofLog(Config& config, Keyspace& keyspace)
     : config_(config),
@@ -438,8 +443,86 @@ void AofLog::stop() {
   WriteRound io(*this);  // a reply may be writing (flush_for_reply)
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  // Stopped before the first base was written: no manifest lists the temporary incremental file.
+  if (waiting_rewrite_.exchange(false)) ::unlink(path(temp_incremental_name()).c_str());
   // Nothing is written any more: a reply still waiting is let go (the writer's final pass wrote what it could).
   released_.store(UINT64_MAX, std::memory_order_release);
+}
+
+// ---- CONFIG SET appendonly ----
+
+std::optional<std::string> AofLog::enable() {
+  std::lock_guard state(state_mutex_);
+  if (started_) return std::nullopt;
+  dir_ = config_.text("dir") + "/" + config_.text("appenddirname");
+  prefix_ = config_.text("appendfilename");
+  rdb_preamble_ = config_.text("aof-use-rdb-preamble") != "no";
+  if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) {
+    return fmt::format("Can't create the append-only directory {}: {}", dir_, reason(errno));
+  }
+  // An earlier run's manifest gives the numbers of the new files, and its files are deleted once the new
+  // base is listed (as Redis, which loads the manifest at startup even with appendonly no).
+  aof::Manifest manifest;
+  const std::string manifest_path = path(aof::manifest_file_name(prefix_));
+  if (::access(manifest_path.c_str(), F_OK) == 0) {
+    std::string text;
+    if (auto error = read_file(manifest_path, text)) return error;
+    aof::ManifestParse parsed = aof::parse_manifest(text);
+    if (!parsed.manifest) return fmt::format("{} in the AOF manifest {}", parsed.error, manifest_path);
+    manifest = std::move(*parsed.manifest);
+  }
+  {
+    WriteRound io(*this);
+    manifest_ = std::move(manifest);
+    uint64_t appended = 0;
+    {
+      std::lock_guard lock(buffer_mutex_);
+      stopping_ = false;
+      wake_requested_ = false;
+      appended = appended_;
+    }
+    // Offsets go on from the previous log (a reply may still hold one of them); stop() released them all.
+    written_.store(appended, std::memory_order_release);
+    synced_.store(appended, std::memory_order_release);
+    released_.store(appended, std::memory_order_release);
+    // As Redis's startAppendOnly: the errors of the previous log are forgotten.
+    if (write_errno_.exchange(0) != 0) spdlog::warn("AOF reopen, just ignore the last error.");
+    fsync_errno_.store(0);
+    base_size_.store(0);
+    last_fsync_ms_ = unix_time_ms();
+  }
+  waiting_rewrite_.store(true);
+  rewrite_failures_ = 0;
+  RewriteOutcome outcome = RewriteOutcome::Failed;
+  {
+    std::lock_guard guard(rewrite_mutex_);
+    if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
+    outcome = begin_rewrite(true);
+  }
+  if (outcome != RewriteOutcome::Started) {
+    WriteRound io(*this);
+    waiting_rewrite_.store(false);
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    ::unlink(path(temp_incremental_name()).c_str());
+    return std::string("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. "
+                       "Check the above logs for more info about the error.");
+  }
+  spdlog::info("AOF enabled: writing the first base in the background");
+  return std::nullopt;
+}
+
+void AofLog::disable() {
+  std::lock_guard state(state_mutex_);
+  if (!started_) return;
+  {
+    // No write command is between its change and its propagation: each one from now on is not logged.
+    rdb::SnapshotLocks locks(keyspace_);
+    g_active.store(nullptr, std::memory_order_release);
+  }
+  if (const pid_t pid = child_pid_.load(); pid > 0) spdlog::info("Killing running AOF rewrite child: {}", pid);
+  stop();
+  spdlog::info("AOF disabled");
 }
 
 // ---- files ----
@@ -650,23 +733,60 @@ std::optional<std::string> AofLog::switch_incremental() {
   return std::nullopt;
 }
 
+std::string AofLog::temp_incremental_name() const { return "temp-" + prefix_ + ".incr"; }
+
+std::optional<std::string> AofLog::restart_temp_incremental() {
+  const std::string file = path(temp_incremental_name());
+  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("Can't open the append-only file {}: {}", file, reason(errno));
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  uint64_t appended = 0;
+  {
+    std::lock_guard lock(buffer_mutex_);
+    buffer_.clear();
+    selected_db_ = -1;
+    appended = appended_;
+  }
+  unwritten_.clear();
+  unwritten_size_.store(0, std::memory_order_relaxed);
+  written_.store(appended, std::memory_order_release);
+  synced_.store(appended, std::memory_order_release);
+  release_replies(appended);
+  incr_size_ = 0;
+  older_size_ = 0;
+  current_size_.store(0);
+  return std::nullopt;
+}
+
 RewriteOutcome AofLog::rewrite() {
   std::lock_guard guard(rewrite_mutex_);
   if (rewrite_running_.load()) return RewriteOutcome::InProgress;
   if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
+  return begin_rewrite(false);
+}
+
+RewriteOutcome AofLog::begin_rewrite(bool activating) {
   const int64_t base_seq = (manifest_.base ? manifest_.base->seq : 0) + 1;
   const int64_t started_ms = unix_time_ms();
+  const bool waiting = waiting_rewrite_.load();
   pid_t pid = -1;
   {
     rdb::SnapshotLocks locks(keyspace_);
     WriteRound io(*this);
-    if (auto error = switch_incremental()) {
+    if (auto error = waiting ? restart_temp_incremental() : switch_incremental()) {
       spdlog::warn("Can't rewrite the append only file: {}", *error);
       last_rewrite_ok_.store(false);
       return RewriteOutcome::Failed;
     }
     pid = ::fork();
     if (pid == 0) run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble_);
+    if (pid > 0 && activating) {
+      // Every write from now on is logged; every one before is in the child's snapshot.
+      started_ = true;
+      writer_ = std::thread([this] { writer_loop(); });
+      g_active.store(this, std::memory_order_release);
+    }
   }  // writers go on, into the new incremental file
   if (pid < 0) {
     spdlog::warn("Can't rewrite append only file in background: fork: {}", reason(errno));
@@ -693,18 +813,43 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
   bool ok = false;
   if (child_ok) {
     WriteRound io(*this);
+    const bool waiting = waiting_rewrite_.load();
     const aof::Manifest old = manifest_;
     aof::Manifest next;
     next.base = aof::ManifestFile{aof::base_file_name(prefix_, base_seq, rdb_preamble_), base_seq, aof::FileType::Base};
-    next.incrementals.push_back(old.incrementals.back());  // the file appends go to since the switch
-    if (::rename(temp_path.c_str(), path(next.base->name).c_str()) == 0 && !save_manifest(next)) {
-      if (old.base) ::unlink(path(old.base->name).c_str());
-      for (const auto& file : old.history) ::unlink(path(file.name).c_str());
-      for (size_t i = 0; i + 1 < old.incrementals.size(); ++i) ::unlink(path(old.incrementals[i].name).c_str());
-      older_size_ = file_size(path(next.base->name));
-      current_size_.store(older_size_ + incr_size_);
-      base_size_.store(current_size_.load());
-      ok = true;
+    if (waiting) {
+      // The first base after enable(): the temporary incremental file gets its name now, in the same
+      // manifest as the base, so no manifest ever lists one without the other.
+      const int64_t seq = old.last_incremental_seq() + 1;
+      next.incrementals.push_back({aof::incremental_file_name(prefix_, seq), seq, aof::FileType::Incremental});
+    } else {
+      next.incrementals.push_back(old.incrementals.back());  // the file appends go to since the switch
+    }
+    const std::string base_file = path(next.base->name);
+    const std::string incr_file = path(next.incrementals.back().name);
+    if (::rename(temp_path.c_str(), base_file.c_str()) == 0) {
+      if (waiting && ::rename(path(temp_incremental_name()).c_str(), incr_file.c_str()) != 0) {
+        spdlog::warn("Error trying to rename the temporary AOF incr file {} into {}: {}", temp_incremental_name(),
+                     incr_file, reason(errno));
+      } else if (auto error = save_manifest(next)) {
+        spdlog::warn("{}", *error);
+        // The temporary incremental file keeps its name: fd_ still appends to it, and a retry starts it again.
+        if (waiting) ::rename(incr_file.c_str(), path(temp_incremental_name()).c_str());
+      } else {
+        if (old.base) ::unlink(path(old.base->name).c_str());
+        for (const auto& file : old.history) ::unlink(path(file.name).c_str());
+        const size_t kept = waiting ? 0 : 1;  // an earlier run's files are all replaced
+        for (size_t i = 0; i + kept < old.incrementals.size(); ++i) {
+          ::unlink(path(old.incrementals[i].name).c_str());
+        }
+        older_size_ = file_size(base_file);
+        current_size_.store(older_size_ + incr_size_);
+        base_size_.store(current_size_.load());
+        waiting_rewrite_.store(false);
+        rewrite_failures_ = 0;
+        ok = true;
+      }
+      if (!ok) ::unlink(base_file.c_str());
     }
   }
   if (!ok) ::unlink(temp_path.c_str());
@@ -712,6 +857,13 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
     spdlog::info("Background AOF rewrite finished successfully");
   } else {
     spdlog::warn("Background AOF rewrite failed (child status {})", status);
+    if (waiting_rewrite_.load()) {
+      // As Redis, which stays in AOF_WAIT_REWRITE and schedules another rewrite: the writer thread tries
+      // again, after a second, then backing off up to an hour after repeated failures.
+      ++rewrite_failures_;
+      const int64_t delay_ms = rewrite_failures_ < 3 ? 1000 : std::min<int64_t>(3600000, 60000LL << std::min(rewrite_failures_ - 3, 6));
+      next_retry_ms_.store(unix_time_ms() + delay_ms);
+    }
   }
   last_rewrite_ok_.store(ok);
   last_rewrite_time_sec_.store((unix_time_ms() - started_ms) / 1000);
@@ -721,6 +873,12 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
 
 // auto-aof-rewrite-percentage / auto-aof-rewrite-min-size, checked by the writer after its writes.
 void AofLog::maybe_auto_rewrite() {
+  if (active() != this) return;  // being disabled
+  if (waiting_rewrite_.load()) {
+    // The first base failed: another try when due (Redis's aof_rewrite_scheduled).
+    if (!rewrite_running_.load() && unix_time_ms() >= next_retry_ms_.load()) rewrite();
+    return;
+  }
   const int64_t percentage = config_.integer("auto-aof-rewrite-percentage");
   // While writes fail a rewrite could not switch files; it would only fill the log every kWritePeriod.
   if (percentage <= 0 || rewrite_running_.load() || write_errno_.load() != 0) return;
@@ -741,11 +899,11 @@ std::string AofLog::info_fields() const {
     buffered += buffer_.size();
   }
   return fmt::format(
-      "aof_enabled:1\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:0\r\n"
+      "aof_enabled:1\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\n"
       "aof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\n"
       "aof_last_write_status:{}\r\naof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:0\r\n"
       "aof_buffer_length:{}\r\n",
-      running ? 1 : 0, last_rewrite_time_sec_.load(), running ? (unix_time_ms() - started) / 1000 : -1,
+      running ? 1 : 0, waiting_rewrite_.load() && !running ? 1 : 0, last_rewrite_time_sec_.load(), running ? (unix_time_ms() - started) / 1000 : -1,
       last_rewrite_ok_.load() ? "ok" : "err", disk_error() == 0 ? "ok" : "err", current_size_.load(),
       base_size_.load(), buffered);
 }

@@ -19,6 +19,15 @@
 // listed at once in the manifest, and a forked child writes a new base from that instant; when it is done
 // a new manifest (temp file, rename, fsync of the directory) lists the new base and the new incremental
 // file, and the old files are deleted. A crash at any point leaves a manifest that describes all the data.
+//
+// CONFIG SET appendonly, as Redis 7's startAppendOnly / stopAppendOnly. yes: under every shard lock the
+// log becomes active, appending to a temporary incremental file (temp-appendonly.aof.incr) that no
+// manifest lists, and a rewrite child writes the base from that instant (Redis's AOF_WAIT_REWRITE). Only
+// when the base is complete are both files renamed and listed in a new manifest, so a crash before then
+// leaves the directory as it was (no manifest, or the one of an earlier run); a failed child is retried
+// (the temporary file starting again from the new snapshot). no: the log stops being active under every
+// shard lock, then what is buffered is written and fsynced and the file closed; a rewrite child is
+// killed. The files stay.
 #include <sys/types.h>
 
 #include <atomic>
@@ -62,6 +71,15 @@ class AofLog {
   void start();
   // Writes and fsyncs what is buffered, stops the thread, waits for a rewrite child. Idempotent.
   void stop();
+
+  // The log that CONFIG SET appendonly starts and stops (main's, created whether or not appendonly is on).
+  static AofLog* instance();
+  static void set_instance(AofLog* log);
+  // CONFIG SET appendonly yes: nothing when already on; else creates the directory, starts logging and a
+  // rewrite that writes the first base. The message to log when the rewrite could not be started.
+  std::optional<std::string> enable();
+  // CONFIG SET appendonly no: nothing when already off; else stops logging (flushed and fsynced).
+  void disable();
 
   // Appends one command for database `db` (with SELECT first when the database changes). The caller holds
   // the shard lock(s) of what it changed. Returns the log offset just past it.
@@ -119,6 +137,13 @@ class AofLog {
   std::optional<std::string> save_manifest(const aof::Manifest& manifest);
   std::optional<std::string> switch_incremental();
   void finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, int64_t started_ms);
+  // rewrite() without its checks; `activating` (enable): the log becomes active at the fork's instant and
+  // the writer thread starts. Called with rewrite_mutex_ held.
+  RewriteOutcome begin_rewrite(bool activating);
+  // While waiting for the first base: what was logged so far is in the coming snapshot, so it is dropped
+  // and the temporary incremental file starts again. Called under every shard lock and io_mutex_.
+  std::optional<std::string> restart_temp_incremental();
+  std::string temp_incremental_name() const;
   void maybe_auto_rewrite();
   std::string path(std::string_view name) const;
 
@@ -172,6 +197,11 @@ class AofLog {
   std::atomic<pid_t> child_pid_{0};
   std::atomic<int64_t> rewrite_started_ms_{0};
   std::thread rewrite_waiter_;
+  // enable() until the first base is listed in a manifest (Redis's AOF_WAIT_REWRITE).
+  std::atomic<bool> waiting_rewrite_{false};
+  int rewrite_failures_ = 0;                    // consecutive failed first-base rewrites
+  std::atomic<int64_t> next_retry_ms_{0};       // when the writer thread may try that rewrite again
+  std::mutex state_mutex_;                      // one enable / disable at a time
 
   std::thread writer_;
   bool started_ = false;

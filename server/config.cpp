@@ -53,8 +53,9 @@ constexpr Parameter kParameters[] = {
     {"save", Type::String, "3600 1 300 100 60 10000", true},
     // With save points and this on, a failed background save refuses writes until a save succeeds.
     {"stop-writes-on-bgsave-error", Type::Bool, "yes", true},
-    // The AOF (server/aof_log.h): read at startup; CONFIG SET appendonly would need a rewrite to start it.
-    {"appendonly", Type::Bool, "no", false},
+    // The AOF (server/aof_log.h). CONFIG SET appendonly starts or stops it (handle_config_set); the
+    // others are read at startup or when it starts.
+    {"appendonly", Type::Bool, "no", true},
     {"appendfsync", Type::Enum, "everysec", false, 0, 0, "always|everysec|no"},
     {"appenddirname", Type::String, "appendonlydir", false},
     {"appendfilename", Type::String, "appendonly.aof", false},

@@ -107,9 +107,10 @@ int main(int argc, char** argv) {
   rc::Server server(config);
   // With appendonly yes the AOF is the data, as in Redis (the RDB file is then not loaded); either is
   // loaded before the server listens, and a corrupt one stops the start (never a partial load).
-  std::unique_ptr<rc::AofLog> aof;
-  if (config.text("appendonly") == "yes") {
-    aof = std::make_unique<rc::AofLog>(config, server.keyspace());
+  // The log exists either way: CONFIG SET appendonly starts and stops it at run time.
+  auto aof = std::make_unique<rc::AofLog>(config, server.keyspace());
+  const bool aof_at_startup = config.text("appendonly") == "yes";
+  if (aof_at_startup) {
     if (const auto error = aof->load_and_open(server)) {
       spdlog::error("Fatal error loading the append only file: {}. Exiting.", *error);
       return 1;
@@ -124,7 +125,8 @@ int main(int argc, char** argv) {
     spdlog::error("Failed listening on {} (TCP), aborting.", where);
     return 1;
   }
-  if (aof) aof->start();
+  if (aof_at_startup) aof->start();
+  rc::AofLog::set_instance(aof.get());
   server.start();
   server.persistence().start();
   spdlog::info("Server listening on {} (port {})", where, server.port());
@@ -144,7 +146,8 @@ int main(int argc, char** argv) {
   }
   spdlog::info("User requested shutdown...");
   server.stop();
-  if (aof) aof->stop();  // everything logged is written and fsynced
+  rc::AofLog::set_instance(nullptr);
+  aof->stop();  // everything logged is written and fsynced
   // Saves again only if writes arrived between the final save and the clients' disconnection.
   if (!server.persistence().finish_at_exit()) return 1;
   spdlog::info("redis-clone is now ready to exit, bye bye...");

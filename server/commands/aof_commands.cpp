@@ -9,7 +9,8 @@ namespace {
 
 void handle_bgrewriteaof(CommandContext& ctx) {
   AofLog* log = AofLog::active();
-  // Redis can rewrite with appendonly no too; here the log exists only when it is on.
+  // Redis can rewrite with appendonly no too; here the log rewrites only while it is on (CONFIG SET
+  // appendonly yes starts it with a rewrite).
   if (log == nullptr) return ctx.out.error("ERR Append only file is disabled (appendonly no)");
   switch (log->rewrite()) {
     case RewriteOutcome::Started:

@@ -1,8 +1,10 @@
 // CONFIG GET|SET|RESETSTAT. CONFIG GET answers Redis's parameter names with our effective values, which is
 // what redis-benchmark, redis-cli and client libraries ask for when they connect.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "protocol/errors.h"
+#include "server/aof_log.h"
 #include "server/command_context.h"
 #include "server/command_table.h"
 #include "server/commands/arguments.h"
@@ -54,6 +56,23 @@ void handle_config_set(CommandContext& ctx) {
     if (const auto error = config.set(name, ctx.arg(i + 1), false)) {
       for (const auto& [restore, value] : previous) config.set(restore, value, true);
       return ctx.out.error(fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, *error));
+    }
+  }
+  // As Redis's updateAppendonly: the AOF starts or stops after every value was accepted; when it cannot
+  // start, every value goes back.
+  for (const auto& [name, value] : previous) {
+    if (name != "appendonly") continue;
+    AofLog* log = AofLog::instance();
+    if (config.text(name) == "yes") {
+      const auto error = log != nullptr ? log->enable() : std::optional<std::string>("no AOF log");
+      if (error) {
+        spdlog::warn("{}", *error);
+        for (const auto& [restore, old] : previous) config.set(restore, old, true);
+        return ctx.out.error(fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - "
+                                         "Unable to turn on AOF. Check server logs.", name));
+      }
+    } else if (log != nullptr) {
+      log->disable();
     }
   }
   apply_log_level(config.text("loglevel"));

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE_REDIS, ServerProcess, binary_under_test, free_port, is_real_redis
+from conftest import REFERENCE_REDIS, ServerProcess, binary_under_test, free_port, is_real_redis, server_argv
 from resp import RespConnection, encode_command, parse, wait_for
 
 CHECK_AOF = shutil.which("redis-check-aof") or "/usr/bin/redis-check-aof"
@@ -332,3 +332,108 @@ def test_sigkill_with_fsync_always_keeps_every_acknowledged_pipelined_write(star
     print(f"pipelined appendfsync always: {len(acknowledged)} acknowledged writes before SIGKILL, "
           f"{len(missing)} missing")
     assert missing == []
+
+
+# ---- CONFIG SET appendonly at run time (Redis's startAppendOnly / stopAppendOnly) ----
+
+def manifest_text(directory: Path) -> str:
+    return (directory / "appendonlydir" / "appendonly.aof.manifest").read_text()
+
+
+def wait_aof_on(conn: RespConnection):
+    """Until the first base is written: INFO shows the AOF on with no rewrite running or scheduled."""
+    def done():
+        info = persistence(conn)
+        return (info.get("aof_enabled") == "1" and info.get("aof_rewrite_in_progress") == "0"
+                and info.get("aof_rewrite_scheduled") == "0")
+    wait_for(done, DEADLINE, interval=0.02, what="aof_enabled:1 and the first AOF base written")
+
+
+def config_get(conn: RespConnection, name: str) -> bytes:
+    items = parse(conn.command("CONFIG", "GET", name)).items
+    assert len(items) == 2, items
+    return items[1].value
+
+
+def set_keys(conn: RespConnection, prefix: str, count: int):
+    for start in range(0, count, 500):
+        pairs = [x for i in range(start, min(count, start + 500)) for x in (f"{prefix}{i}", f"{prefix}-v{i}")]
+        assert conn.command("MSET", *pairs) == b"+OK\r\n"
+
+
+def missing_keys(conn: RespConnection, prefix: str, count: int) -> list:
+    return [i for i in range(count) if value(conn, "GET", f"{prefix}{i}") != f"{prefix}-v{i}".encode()]
+
+
+def test_config_set_appendonly_yes_at_run_time(launcher, start_server, tmp_path):
+    conf = tmp_path / "redis.conf"
+    conf.write_text(f'dir "{tmp_path}"\nsave ""\nappendonly no\n')
+    binary = binary_under_test()
+    srv = launcher.start(lambda port, tmpdir: server_argv(binary, port, conf=str(conf), tmpdir=tmpdir,
+                                                          real_redis=REAL) + ["--dir", str(tmp_path)])
+    with srv.connect() as c:
+        write_sample(c)
+        set_keys(c, "before", 20000)
+        assert persistence(c)["aof_enabled"] == "0"
+        assert not (tmp_path / "appendonlydir").exists()
+        assert c.command("CONFIG", "SET", "appendonly", "yes") == b"+OK\r\n"
+        assert persistence(c)["aof_enabled"] == "1"
+        set_keys(c, "during", 2000)  # logged while the base is being written, or after
+        wait_aof_on(c)
+        assert config_get(c, "appendonly") == b"yes"
+        names = sorted(p.name for p in (tmp_path / "appendonlydir").iterdir())
+        assert not any(n.startswith("temp-") for n in names), names
+        seq = base_seq(tmp_path)
+        # Setting the value it already has does nothing (no new rewrite, same files).
+        assert c.command("CONFIG", "SET", "appendonly", "yes") == b"+OK\r\n"
+        assert persistence(c)["aof_rewrite_in_progress"] == "0"
+        assert base_seq(tmp_path) == seq
+        set_keys(c, "after", 2000)
+        expected = snapshot(c)
+        assert c.command("CONFIG", "REWRITE") == b"+OK\r\n"
+    assert any(line.split() == ["appendonly", "yes"] for line in conf.read_text().splitlines())
+    srv.terminate_and_wait(timeout=DEADLINE, sig=signal.SIGKILL)  # no shutdown save, no final AOF flush
+    manifest = manifest_text(tmp_path)
+    assert "type b" in manifest and "type i" in manifest and "temp-" not in manifest
+    check_aof(tmp_path)
+    srv = start_aof(start_server, tmp_path, "--save", "")
+    with srv.connect() as c:
+        assert snapshot(c) == expected
+        for prefix, count in (("before", 20000), ("during", 2000), ("after", 2000)):
+            assert missing_keys(c, prefix, count) == [], prefix
+
+
+def test_config_set_appendonly_no_stops_logging_and_yes_starts_again(start_server, tmp_path):
+    srv = start_aof(start_server, tmp_path, "--save", "")
+    with srv.connect() as c:
+        set_keys(c, "kept", 1000)
+        assert c.command("CONFIG", "SET", "appendonly", "no") == b"+OK\r\n"
+        assert persistence(c)["aof_enabled"] == "0"
+        assert config_get(c, "appendonly") == b"no"
+        assert c.command("CONFIG", "SET", "appendonly", "no") == b"+OK\r\n"  # already off: nothing
+        set_keys(c, "unlogged", 1000)
+        assert value(c, "DBSIZE") == 2000
+    srv.terminate_and_wait(timeout=DEADLINE, sig=signal.SIGKILL)
+    check_aof(tmp_path)  # the files stay, complete up to the switch
+    srv = start_aof(start_server, tmp_path, "--save", "")
+    with srv.connect() as c:
+        assert missing_keys(c, "kept", 1000) == []
+        assert value(c, "EXISTS", *[f"unlogged{i}" for i in range(1000)]) == 0
+        assert value(c, "DBSIZE") == 1000
+        # Off and on again in one process: the new base replaces the files of the earlier manifest.
+        old_seq = base_seq(tmp_path)
+        assert c.command("CONFIG", "SET", "appendonly", "no") == b"+OK\r\n"
+        set_keys(c, "while-off", 500)
+        assert c.command("CONFIG", "SET", "appendonly", "yes") == b"+OK\r\n"
+        wait_aof_on(c)
+        assert base_seq(tmp_path) > old_seq
+        names = [p.name for p in (tmp_path / "appendonlydir").iterdir()]
+        assert not any(n.startswith("temp-") or f".{old_seq}.base." in n for n in names), names
+        set_keys(c, "on-again", 500)
+    srv.terminate_and_wait(timeout=DEADLINE, sig=signal.SIGKILL)
+    check_aof(tmp_path)
+    srv = start_aof(start_server, tmp_path, "--save", "")
+    with srv.connect() as c:
+        for prefix, count in (("kept", 1000), ("while-off", 500), ("on-again", 500)):
+            assert missing_keys(c, prefix, count) == [], prefix
+        assert value(c, "DBSIZE") == 2000
