@@ -375,17 +375,31 @@ class Server:
             return str(e) or type(e).__name__
         return None if r == b"+PONG" else "PING answered %r" % (r,)
 
+    ping_poll_s = 0.05   # how often a starting server is asked for PING
+
     def _wait_ping(self):
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = self._ping_deadline()
         last = "no answer"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return "it exited with status %s" % self.proc.returncode
             last = self.ping_once(timeout=2.0)
             if last is None:
+                self._answered_ping()
                 return None
-            time.sleep(0.05)
+            self._not_ready(last)
+            time.sleep(self.ping_poll_s)
         return last
+
+    # hooks for subclasses that time the start (durability.py)
+    def _ping_deadline(self):
+        return time.monotonic() + START_TIMEOUT
+
+    def _answered_ping(self):
+        pass
+
+    def _not_ready(self, answer):
+        pass
 
     def alive(self):
         if self.proc is None:

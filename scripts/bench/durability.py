@@ -52,7 +52,7 @@ class TimedServer(Server):
     """A Server whose start is timed: from just before its process is launched to its first +PONG.
 
     benchlib.Server.start() launches the process, records its group in $BENCH_PIDFILE and calls _wait_ping();
-    this one polls every 2 ms with its own deadline and notes the times."""
+    this one's hooks poll every 2 ms with its own deadline and note the times."""
 
     def __init__(self, base, workdir, deadline_s=START_TIMEOUT):
         super().__init__(base.label, base.argv, workdir, version_cmd=base.version_cmd,
@@ -71,23 +71,20 @@ class TimedServer(Server):
             raise BenchError(str(e).replace("within %.0f s" % START_TIMEOUT, "within %.0f s" % self.deadline_s),
                              e.code)
 
-    def _wait_ping(self):
+    ping_poll_s = POLL_S
+
+    def _ping_deadline(self):
         self.attempts += 1
         if self.attempts > 1:         # the port was taken and this is a new process: time it from here
             self.t_launch = time.monotonic()
-        deadline = self.t_launch + self.deadline_s
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return "it exited with status %s" % self.proc.returncode
-            last = self.ping_once(timeout=2.0)
-            if last is None:
-                self.t_pong = time.monotonic()
-                return None
-            if "LOADING" in last:
-                self.loading_answers += 1
-            time.sleep(POLL_S)
-        return last
+        return self.t_launch + self.deadline_s
+
+    def _answered_ping(self):
+        self.t_pong = time.monotonic()
+
+    def _not_ready(self, answer):
+        if "LOADING" in answer:
+            self.loading_answers += 1
 
     def start_seconds(self):
         return self.t_pong - self.t_launch
