@@ -259,3 +259,26 @@ def wait_for(predicate, timeout: float, interval: float = 0.01, what: str = "con
             break
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value {last!r})")
+
+
+# ---- small client-side helpers shared by the test files ---------------------------------------------
+
+def value(conn: RespConnection, *args):
+    """The decoded value of a reply (bytes, int, None), failing on an error reply."""
+    reply = parse(conn.command(*args))
+    assert not reply.is_error, (args[:3], reply.raw)
+    if reply.kind == b":":
+        return int(reply.value)
+    return reply.value
+
+
+def info_section(conn: RespConnection, section: str) -> dict:
+    """INFO <section> as {field: text}."""
+    text = value(conn, "INFO", section).decode()
+    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+
+
+def wait_bgsave_done(conn: RespConnection, timeout: float = 60.0) -> dict:
+    """INFO persistence once no background save runs (rdb_bgsave_in_progress:0)."""
+    return wait_for(lambda: (lambda p: p if p["rdb_bgsave_in_progress"] == "0" else None)(
+        info_section(conn, "persistence")), timeout, interval=0.02, what="rdb_bgsave_in_progress:0")

@@ -20,7 +20,7 @@ import pytest
 import procstats
 from conftest import HOST, Launcher, binary_under_test, server_argv
 from procstats import read_until_closed
-from resp import RespConnection, encode_command, wait_for
+from resp import RespConnection, encode_command, info_section, wait_for
 
 CANARY_KEY = b"canary"
 CANARY_VALUE = b"canary-" + bytes(range(256)) * 4
@@ -49,8 +49,7 @@ class Harness:
 
     def info_field(self, section: str, field: str) -> int:
         with self.srv.connect() as c:
-            text = c.command("INFO", section).decode()
-        return int(text.split(f"\r\n{field}:")[1].split("\r\n")[0])
+            return int(info_section(c, section)[field])
 
     def check_recovered(self, what: str) -> str:
         """PING and the canary on a fresh connection, then threads/fds back to the baseline."""

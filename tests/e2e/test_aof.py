@@ -17,24 +17,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE_REDIS, ServerProcess, binary_under_test, free_port, is_real_redis, server_argv
-from resp import RespConnection, encode_command, parse, wait_for
+from resp import RespConnection, encode_command, info_section, parse, value, wait_for
 
 CHECK_AOF = shutil.which("redis-check-aof") or "/usr/bin/redis-check-aof"
 REAL = is_real_redis(binary_under_test())
 DEADLINE = 60.0
-
-
-def value(conn: RespConnection, *args):
-    reply = parse(conn.command(*args))
-    assert not reply.is_error, (args[:3], reply.raw)
-    if reply.kind == b":":
-        return int(reply.value)
-    return reply.value
-
-
-def persistence(conn: RespConnection) -> dict:
-    text = value(conn, "INFO", "persistence").decode()
-    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
 
 
 def base_seq(directory: Path) -> int:
@@ -343,7 +330,7 @@ def manifest_text(directory: Path) -> str:
 def wait_aof_on(conn: RespConnection):
     """Until the first base is written: INFO shows the AOF on with no rewrite running or scheduled."""
     def done():
-        info = persistence(conn)
+        info = info_section(conn, "persistence")
         return (info.get("aof_enabled") == "1" and info.get("aof_rewrite_in_progress") == "0"
                 and info.get("aof_rewrite_scheduled") == "0")
     wait_for(done, DEADLINE, interval=0.02, what="aof_enabled:1 and the first AOF base written")
@@ -374,10 +361,10 @@ def test_config_set_appendonly_yes_at_run_time(launcher, start_server, tmp_path)
     with srv.connect() as c:
         write_sample(c)
         set_keys(c, "before", 20000)
-        assert persistence(c)["aof_enabled"] == "0"
+        assert info_section(c, "persistence")["aof_enabled"] == "0"
         assert not (tmp_path / "appendonlydir").exists()
         assert c.command("CONFIG", "SET", "appendonly", "yes") == b"+OK\r\n"
-        assert persistence(c)["aof_enabled"] == "1"
+        assert info_section(c, "persistence")["aof_enabled"] == "1"
         set_keys(c, "during", 2000)  # logged while the base is being written, or after
         wait_aof_on(c)
         assert config_get(c, "appendonly") == b"yes"
@@ -386,7 +373,7 @@ def test_config_set_appendonly_yes_at_run_time(launcher, start_server, tmp_path)
         seq = base_seq(tmp_path)
         # Setting the value it already has does nothing (no new rewrite, same files).
         assert c.command("CONFIG", "SET", "appendonly", "yes") == b"+OK\r\n"
-        assert persistence(c)["aof_rewrite_in_progress"] == "0"
+        assert info_section(c, "persistence")["aof_rewrite_in_progress"] == "0"
         assert base_seq(tmp_path) == seq
         set_keys(c, "after", 2000)
         expected = snapshot(c)
@@ -408,7 +395,7 @@ def test_config_set_appendonly_no_stops_logging_and_yes_starts_again(start_serve
     with srv.connect() as c:
         set_keys(c, "kept", 1000)
         assert c.command("CONFIG", "SET", "appendonly", "no") == b"+OK\r\n"
-        assert persistence(c)["aof_enabled"] == "0"
+        assert info_section(c, "persistence")["aof_enabled"] == "0"
         assert config_get(c, "appendonly") == b"no"
         assert c.command("CONFIG", "SET", "appendonly", "no") == b"+OK\r\n"  # already off: nothing
         set_keys(c, "unlogged", 1000)

@@ -12,17 +12,15 @@ rather than killing the process.
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import REFERENCE_REDIS, ServerProcess, binary_under_test, free_port, is_real_redis, stop_process
-from resp import RespConnection, encode_command, parse, wait_for
+from resp import RespConnection, encode_command, info_section, parse, wait_bgsave_done, wait_for
 
 DEADLINE = 30.0
 CHECK_AOF = "/usr/bin/redis-check-aof"
@@ -94,16 +92,6 @@ def lift_file_size_limit(srv: ServerProcess):
 
 # ---- small helpers ----------------------------------------------------------------------------------
 
-def info(conn: RespConnection, section: str) -> dict:
-    text = parse(conn.command("INFO", section)).value.decode()
-    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
-
-
-def wait_bgsave_done(conn: RespConnection) -> dict:
-    return wait_for(lambda: (lambda p: p if p["rdb_bgsave_in_progress"] == "0" else None)(info(conn, "persistence")),
-                    DEADLINE, interval=0.02, what="rdb_bgsave_in_progress:0")
-
-
 def set_many(conn: RespConnection, count: int, prefix: str = "k", size: int = 100):
     conn.send(b"".join(encode_command("SET", f"{prefix}{i}", "x" * size) for i in range(count)))
     for _ in range(count):
@@ -114,7 +102,7 @@ def failed_bgsave(conn: RespConnection, srv: ServerProcess):
     """A BGSAVE whose child cannot write the file."""
     limit_file_size(srv, 1024)  # the child inherits the limit at fork
     assert conn.command("BGSAVE") == b"+Background saving started\r\n"
-    assert wait_bgsave_done(conn)["rdb_last_bgsave_status"] == "err"
+    assert wait_bgsave_done(conn, DEADLINE)["rdb_last_bgsave_status"] == "err"
 
 
 def assert_writes_refused(conn: RespConnection, error: bytes):
@@ -152,10 +140,10 @@ def test_failed_bgsave_refuses_writes_until_a_save_succeeds(start_disk_server, t
         lift_file_size_limit(srv)
         if recover_with == "BGSAVE":
             assert c.command("BGSAVE") == b"+Background saving started\r\n"
-            assert wait_bgsave_done(c)["rdb_last_bgsave_status"] == "ok"
+            assert wait_bgsave_done(c, DEADLINE)["rdb_last_bgsave_status"] == "ok"
         else:
             assert c.command("SAVE") == b"+OK\r\n"
-            assert info(c, "persistence")["rdb_last_bgsave_status"] == "ok"
+            assert info_section(c, "persistence")["rdb_last_bgsave_status"] == "ok"
         assert_writes_accepted(c)
     assert (tmp_path / "dump.rdb").exists()
 
@@ -179,7 +167,7 @@ def test_stop_writes_on_bgsave_error_no_accepts_writes(start_disk_server, tmp_pa
         # Without save points a failed background save refuses nothing either.
         assert c.command("CONFIG", "SET", "save", "") == b"+OK\r\n"
         assert_writes_accepted(c)
-        assert info(c, "persistence")["rdb_last_bgsave_status"] == "err"
+        assert info_section(c, "persistence")["rdb_last_bgsave_status"] == "err"
         lift_file_size_limit(srv)
 
 
@@ -258,12 +246,12 @@ def test_aof_write_error_refuses_writes_then_recovers(start_disk_server, tmp_pat
         assert c.command("SET", "acknowledged", "during the error") == b"+OK\r\n"
         # ...and from then on writes are refused.
         assert_writes_refused(c, error)
-        assert info(c, "persistence")["aof_last_write_status"] == "err"
+        assert info_section(c, "persistence")["aof_last_write_status"] == "err"
         assert incr.stat().st_size == size  # no partial command left in the file
         with srv.connect() as other:
             assert other.command("SET", "other", "1") == error
         lift_file_size_limit(srv)
-        wait_for(lambda: info(c, "persistence")["aof_last_write_status"] == "ok", DEADLINE, interval=0.02,
+        wait_for(lambda: info_section(c, "persistence")["aof_last_write_status"] == "ok", DEADLINE, interval=0.02,
                  what="aof_last_write_status:ok after the limit is lifted")
         assert_writes_accepted(c)
         assert c.command("SET", "after", "recovery") == b"+OK\r\n"

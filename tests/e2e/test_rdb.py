@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE_REDIS, ServerProcess, binary_under_test, free_port, is_real_redis
-from resp import RespConnection, encode_command, parse, wait_for
+from resp import RespConnection, encode_command, info_section, parse, value, wait_bgsave_done, wait_for
 
 CHECK_RDB = shutil.which("redis-check-rdb") or "/usr/bin/redis-check-rdb"
 SAVE_DEADLINE = 60.0
@@ -35,25 +35,6 @@ REAL = is_real_redis(binary_under_test())
 def ok(conn: RespConnection, *args):
     reply = conn.command(*args)
     assert reply == b"+OK\r\n", (args[:3], reply)
-
-
-def value(conn: RespConnection, *args):
-    """The decoded value of a reply (bytes, int, None), failing on an error reply."""
-    reply = parse(conn.command(*args))
-    assert not reply.is_error, (args[:3], reply.raw)
-    if reply.kind == b":":
-        return int(reply.value)
-    return reply.value
-
-
-def persistence(conn: RespConnection) -> dict:
-    text = value(conn, "INFO", "persistence").decode()
-    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
-
-
-def wait_bgsave_done(conn: RespConnection, timeout: float = SAVE_DEADLINE) -> dict:
-    return wait_for(lambda: (lambda p: p if p["rdb_bgsave_in_progress"] == "0" else None)(persistence(conn)),
-                    timeout, interval=0.02, what="rdb_bgsave_in_progress:0")
 
 
 def pipeline_set(conn: RespConnection, pairs, db: int | None = None, batch: int = 1000):
@@ -183,7 +164,7 @@ def test_save_and_restart_keeps_data_and_ttls(start_server, tmp_path):
         before = int(time.time())
         ok(c, "SAVE")
         assert before <= value(c, "LASTSAVE") <= int(time.time()) + 1
-        info = persistence(c)
+        info = info_section(c, "persistence")
         assert info["rdb_changes_since_last_save"] == "0"
         assert info["rdb_last_save_time"] == str(value(c, "LASTSAVE"))
     assert (tmp_path / "dump.rdb").exists()
@@ -194,14 +175,14 @@ def test_save_and_restart_keeps_data_and_ttls(start_server, tmp_path):
     again = start_in(start_server, tmp_path)
     with again.connect() as c:
         check_sample(c, started_ms)
-        info = persistence(c)
+        info = info_section(c, "persistence")
         assert int(info["rdb_last_load_keys_loaded"]) == len(SAMPLE) + 4
 
 
 def test_info_persistence_counts_changes_and_saves(start_server, tmp_path):
     srv = start_in(start_server, tmp_path)
     with srv.connect() as c:
-        info = persistence(c)
+        info = info_section(c, "persistence")
         assert info["rdb_changes_since_last_save"] == "0"
         assert info["rdb_bgsave_in_progress"] == "0"
         assert info["rdb_last_bgsave_status"] == "ok"
@@ -213,9 +194,9 @@ def test_info_persistence_counts_changes_and_saves(start_server, tmp_path):
         assert c.command("INCR", "nonint-x").startswith(b":")   # (1)
         ok(c, "SET", "s", "text")
         assert c.command("INCR", "s").startswith(b"-")          # failed writes are not changes
-        assert persistence(c)["rdb_changes_since_last_save"] == "5"
+        assert info_section(c, "persistence")["rdb_changes_since_last_save"] == "5"
         ok(c, "SAVE")
-        info = persistence(c)
+        info = info_section(c, "persistence")
         assert info["rdb_changes_since_last_save"] == "0"
         assert int(info["rdb_saves"]) == saves + 1
         assert c.command("BGSAVE") == b"+Background saving started\r\n"
@@ -250,7 +231,7 @@ def test_bgsave_and_save_refused_while_a_bgsave_runs(start_server, tmp_path, mon
         assert c.command("BGSAVE") == b"-ERR Background save already in progress\r\n"
         assert c.command("BGSAVE", "SCHEDULE") == b"-ERR Background save already in progress\r\n"
         assert c.command("SAVE") == b"-ERR Background save already in progress\r\n"
-        info = persistence(c)
+        info = info_section(c, "persistence")
         assert info["rdb_bgsave_in_progress"] == "1"
         assert int(info["rdb_current_bgsave_time_sec"]) >= 0
         info = wait_bgsave_done(c)
@@ -378,7 +359,7 @@ def test_save_point_triggers_a_background_save(start_server, tmp_path):
         time.sleep(2.1)  # one change is below the save point: nothing may be written (a negative check)
         assert not (tmp_path / "dump.rdb").exists()
         ok(c, "SET", "two", "2")
-        wait_for(lambda: persistence(c)["rdb_changes_since_last_save"] == "0", 15, interval=0.05,
+        wait_for(lambda: info_section(c, "persistence")["rdb_changes_since_last_save"] == "0", 15, interval=0.05,
                  what="the save point's BGSAVE")
         assert wait_bgsave_done(c)["rdb_last_bgsave_status"] == "ok"
     check_rdb(tmp_path / "dump.rdb")
@@ -608,13 +589,13 @@ def test_flushall_with_save_points_saves_the_empty_dataset(start_server, tmp_pat
         pipeline_set(c, ((f"k{i}", str(i)) for i in range(100)))
         ok(c, "SELECT", 3)
         ok(c, "SET", "in-db3", "x")
-        before = persistence(c)
+        before = info_section(c, "persistence")
         assert int(before["rdb_changes_since_last_save"]) > 0
         assert not (tmp_path / "dump.rdb").exists()
         started = int(time.time())
         ok(c, "FLUSHALL")
         assert (tmp_path / "dump.rdb").exists()
-        after = persistence(c)
+        after = info_section(c, "persistence")
         assert after["rdb_changes_since_last_save"] == "0"
         assert after["rdb_saves"] == before["rdb_saves"]  # as Redis, FLUSHALL's save is not counted
         assert started <= value(c, "LASTSAVE") <= int(time.time()) + 1
@@ -635,7 +616,7 @@ def test_flushall_without_save_points_writes_no_file(start_server, tmp_path):
         pipeline_set(c, ((f"k{i}", str(i)) for i in range(100)))
         ok(c, "FLUSHALL")
         ok(c, "FLUSHALL", "ASYNC")
-        assert persistence(c)["rdb_changes_since_last_save"] != "0"
+        assert info_section(c, "persistence")["rdb_changes_since_last_save"] != "0"
     assert stop(srv) == 0
     assert not (tmp_path / "dump.rdb").exists()
 
