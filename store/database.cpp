@@ -10,10 +10,8 @@ KeySlot::KeySlot(Shard& shard, std::string_view key, uint64_t hash, int64_t now_
     : shard_(shard), key_(key), hash_(hash), now_ms_(now_ms), garbage_(garbage),
       link_(shard.table.find_link(key, hash)) {
   if (link_ != nullptr && (*link_)->expired(now_ms)) {
-    // Not a change of the command's: the key was already gone for every reader (keeps the AOF check quiet).
-    const uint64_t mutations = t_store_mutations;
-    erase();
-    t_store_mutations = mutations;
+    // Not a change of the command's (no mutation counted): the key was already gone for every reader.
+    garbage_.add(unlink());
     shard.expired_total.fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -65,23 +63,24 @@ void KeySlot::set_expiry(int64_t expire_at_ms) {
   install(Entry::resized(*current, current->value().size(), expire_at_ms));
 }
 
-bool KeySlot::erase() {
-  if (link_ == nullptr) return false;
-  ++t_store_mutations;
+Entry* KeySlot::unlink() {
   Entry* old = shard_.table.remove(link_);
   link_ = nullptr;
   if (old->has_expiry()) --shard_.expiring;
-  garbage_.add(old);
+  return old;
+}
+
+bool KeySlot::erase() {
+  if (link_ == nullptr) return false;
+  ++t_store_mutations;
+  garbage_.add(unlink());
   return true;
 }
 
 EntryPtr KeySlot::take() {
   if (link_ == nullptr) return nullptr;
   ++t_store_mutations;
-  Entry* old = shard_.table.remove(link_);
-  link_ = nullptr;
-  if (old->has_expiry()) --shard_.expiring;
-  return EntryPtr(old);
+  return EntryPtr(unlink());
 }
 
 void KeySlot::adopt(EntryPtr entry) {
@@ -99,11 +98,9 @@ size_t Database::size() const {
 }
 
 size_t Database::expiring() const {
+  // Each shard's count is atomic: no lock needed for a figure that is stale the moment it is read.
   size_t total = 0;
-  for (const Shard& s : shards_) {
-    std::shared_lock lock(s.mutex);
-    total += s.expiring;
-  }
+  for (const Shard& s : shards_) total += s.expiring.load(std::memory_order_relaxed);
   return total;
 }
 
@@ -190,7 +187,6 @@ void Database::record_ttl_samples(double ttl_sum, size_t samples) {
 }
 
 std::optional<std::string> Database::random_key() {
-  const auto random = [] { return thread_random(); };
   // Each pick that lands on an expired key deletes it; after this many, walk for a live one instead.
   constexpr int kMaxExpiredPicks = 100;
   for (int attempt = 0; attempt < kMaxExpiredPicks; ++attempt) {
@@ -202,7 +198,7 @@ std::optional<std::string> Database::random_key() {
       total += sizes[i];
     }
     if (total == 0) return std::nullopt;
-    uint64_t pick = random() % total;
+    uint64_t pick = thread_random() % total;
     size_t shard = 0;
     while (pick >= sizes[shard]) pick -= sizes[shard++];
     std::string key;
@@ -210,10 +206,10 @@ std::optional<std::string> Database::random_key() {
     {
       const Shard& s = shards_[shard];
       std::shared_lock lock(s.mutex);
-      const Entry* entry = s.table.random_entry(random);
+      const Entry* entry = s.table.random_entry(thread_random);
       if (entry == nullptr) continue;  // emptied since it was counted
       key = entry->key();
-      expired = entry->expired(unix_time_ms());
+      expired = entry->expired_now();
     }
     if (!expired) return key;
     delete_if_expired(key);
@@ -237,7 +233,7 @@ std::optional<size_t> Database::memory_usage(std::string_view key) const {
   const Shard& s = shards_[shard_index(hash)];
   std::shared_lock lock(s.mutex);
   const Entry* entry = s.table.find(key, hash);
-  if (entry == nullptr || entry->expired(unix_time_ms())) return std::nullopt;
+  if (entry == nullptr || entry->expired_now()) return std::nullopt;
   // Redis adds its dictEntry; ours is inside the entry, but the bucket array is shared by the shard's keys.
   const size_t keys = s.table.size();
   const size_t bucket_share = (s.table.bucket_count() * sizeof(Entry*) + keys - 1) / keys;

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -82,6 +81,8 @@ class KeySlot {
 
  private:
   void install(Entry* fresh);
+  // Removes the entry from the table and returns it, without counting a mutation.
+  Entry* unlink();
   Shard& shard_;
   std::string_view key_;
   uint64_t hash_;
@@ -180,7 +181,7 @@ auto Database::read(std::string_view key, Fn&& fn) const -> std::invoke_result_t
   auto run = [&]() -> decltype(auto) {
     std::shared_lock lock(s.mutex);
     const Entry* entry = s.table.find(key, hash);
-    if (entry != nullptr && entry->expired(unix_time_ms())) {
+    if (entry != nullptr && entry->expired_now()) {
       found_expired = true;
       entry = nullptr;
     }

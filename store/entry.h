@@ -8,6 +8,8 @@
 #include <memory>
 #include <string_view>
 
+#include "store/clock.h"
+
 namespace rc {
 
 enum class ValueType : uint8_t { String = 0 };
@@ -45,6 +47,8 @@ class Entry {
   void set_expire_at(int64_t at_ms);  // only when has_expiry(): changing presence needs resized()
   // As Redis's keyIsExpired: a key is gone once the clock is past its expiry time.
   bool expired(int64_t now_ms) const { return has_expiry() && expire_at() < now_ms; }
+  // The same against the clock, read only for keys that have a TTL (most have none; a read costs a call).
+  bool expired_now() const { return has_expiry() && expire_at() < unix_time_ms(); }
 
   ValueType type() const { return static_cast<ValueType>(flags_ >> 4); }
   StringEncoding encoding() const {

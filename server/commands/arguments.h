@@ -36,4 +36,8 @@ inline std::optional<int64_t> integer_or_reply(CommandContext& ctx, std::string_
 std::optional<int64_t> expire_at_or_reply(CommandContext& ctx, std::string_view argument, bool seconds,
                                           bool relative, std::string_view command);
 
+// A database number as Redis's getIntFromObjectOrReply reads it (then selectDb's range check): nullopt
+// after replying the error.
+std::optional<int> db_index_or_reply(CommandContext& ctx, std::string_view argument);  // keys.cpp
+
 }  // namespace rc

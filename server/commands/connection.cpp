@@ -108,15 +108,9 @@ void handle_hello(CommandContext& ctx) {
 }
 
 void handle_select(CommandContext& ctx) {
-  const auto index = parse_int64(ctx.arg(1));
-  if (!index) return ctx.out.error(errors::kNotInteger);
-  if (*index < INT32_MIN || *index > INT32_MAX) {
-    return ctx.out.error("ERR value is out of range, value must between -2147483648 and 2147483647");
-  }
-  if (*index < 0 || *index >= ctx.server.keyspace().database_count()) {
-    return ctx.out.error(errors::kDbIndexOutOfRange);
-  }
-  ctx.client.db.store(static_cast<int>(*index));
+  const auto index = db_index_or_reply(ctx, ctx.arg(1));
+  if (!index) return;
+  ctx.client.db.store(*index);
   ctx.out.ok();
 }
 

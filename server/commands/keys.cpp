@@ -1,6 +1,5 @@
 // Generic key commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, RENAME, RENAMENX, COPY, MOVE.
 // (Expiry commands are in expire.cpp; KEYS, SCAN and RANDOMKEY in key_scan.cpp.)
-#include <climits>
 
 #include <fmt/format.h>
 
@@ -42,25 +41,6 @@ void handle_exists(CommandContext& ctx) {
 void handle_type(CommandContext& ctx) {
   const bool exists = ctx.db().read(ctx.arg(1), [](const Entry* entry) { return entry != nullptr; });
   ctx.out.simple(exists ? "string" : "none");
-}
-
-// A database number as Redis's getIntFromObjectOrReply reads it (then selectDb's range check): nullopt
-// after replying the error.
-std::optional<int> db_index_or_reply(CommandContext& ctx, std::string_view argument) {
-  const auto value = parse_int64(argument);
-  if (!value) {
-    ctx.out.error(errors::kNotInteger);
-    return std::nullopt;
-  }
-  if (*value < INT_MIN || *value > INT_MAX) {
-    ctx.out.error(fmt::format("ERR value is out of range, value must between {} and {}", INT_MIN, INT_MAX));
-    return std::nullopt;
-  }
-  if (*value < 0 || *value >= ctx.server.keyspace().database_count()) {
-    ctx.out.error(errors::kDbIndexOutOfRange);
-    return std::nullopt;
-  }
-  return static_cast<int>(*value);
 }
 
 // A copy of `source` under another key, with the same value, expiry and encoding.
@@ -167,6 +147,23 @@ void handle_move(CommandContext& ctx) {
 }
 
 }  // namespace
+
+std::optional<int> db_index_or_reply(CommandContext& ctx, std::string_view argument) {
+  const auto value = parse_int64(argument);
+  if (!value) {
+    ctx.out.error(errors::kNotInteger);
+    return std::nullopt;
+  }
+  if (*value < INT32_MIN || *value > INT32_MAX) {
+    ctx.out.error(errors::kDbIndexNotInt32);
+    return std::nullopt;
+  }
+  if (*value < 0 || *value >= ctx.server.keyspace().database_count()) {
+    ctx.out.error(errors::kDbIndexOutOfRange);
+    return std::nullopt;
+  }
+  return static_cast<int>(*value);
+}
 
 void register_keys(CommandTable& table) {
   //         name        arity flags              first last step handler

@@ -25,13 +25,10 @@ struct LcsOptions {
   int64_t min_match_len = 0;
 };
 
-// Redis compares option words as C strings, so "IDX\0junk" reads as IDX. (A candidate for is_word itself.)
-std::string_view option_word(std::string_view argument) { return argument.substr(0, argument.find('\0')); }
-
 std::optional<LcsOptions> parse_lcs_options(CommandContext& ctx) {
   LcsOptions options;
   for (size_t i = 3; i < ctx.argc(); ++i) {
-    const std::string_view option = option_word(ctx.arg(i));
+    const std::string_view option = ctx.arg(i);  // is_word reads it as a C string, as Redis
     if (is_word(option, "idx")) {
       options.idx = true;
     } else if (is_word(option, "len")) {

@@ -52,9 +52,6 @@ struct ExtendedOptions {
 
 enum class OptionsOf { Set, GetEx };
 
-// Redis compares option words as C strings, so "EX\0junk" reads as EX. (A candidate for is_word itself.)
-std::string_view option_word(std::string_view argument) { return argument.substr(0, argument.find('\0')); }
-
 // The expiry form an option word names, if it takes a time argument.
 std::optional<ExtendedOptions::Expiry> timed_expiry(std::string_view option) {
   using Expiry = ExtendedOptions::Expiry;
@@ -68,7 +65,7 @@ std::optional<ExtendedOptions::Expiry> timed_expiry(std::string_view option) {
 // Reads one option at argv[i] (and its argument), advancing i past what it used; false on a syntax error.
 bool read_option(CommandContext& ctx, OptionsOf kind, size_t& i, ExtendedOptions& options) {
   using Expiry = ExtendedOptions::Expiry;
-  const std::string_view option = option_word(ctx.arg(i));
+  const std::string_view option = ctx.arg(i);  // is_word reads it as a C string, as Redis
   const bool for_set = kind == OptionsOf::Set;
   const auto expiry_free_or = [&](Expiry form) { return options.expiry == Expiry::None || options.expiry == form; };
   if (for_set && is_word(option, "nx") && !options.xx) {
