@@ -44,6 +44,7 @@ constexpr int64_t kWriteErrorLogSeconds = 30;
 
 thread_local uint64_t t_propagations = 0;
 thread_local uint64_t t_wait_offset = 0;
+thread_local AofLog* t_wait_log = nullptr;  // the log t_wait_offset belongs to
 
 std::string reason(int error) { return std::strerror(error); }
 
@@ -171,8 +172,10 @@ void replay(Server& server, ClientSession& client, const std::vector<std::string
 
 uint64_t aof_tracking::propagations() { return t_propagations; }
 
-void aof_tracking::record(uint64_t offset) {
+void aof_tracking::record(AofLog* log, uint64_t offset) {
   ++t_propagations;
+  if (log == nullptr) return;
+  t_wait_log = log;
   t_wait_offset = std::max(t_wait_offset, offset);
 }
 
@@ -186,9 +189,11 @@ void aof_tracking::finish_command(const CommandSpec& command, uint64_t mutations
 // Waiting here rather than after each command lets a pipeline of writes share one write and one fsync,
 // as Redis's event loop writes and fsyncs once before it sends the replies of all its clients.
 void aof_tracking::wait_before_replies() {
+  // The log the commands appended to, even if CONFIG SET appendonly no switched it off since: its stop()
+  // writes what is buffered and then lets every wait go.
   const uint64_t offset = std::exchange(t_wait_offset, 0);
   if (offset == 0) return;
-  if (AofLog* log = AofLog::active()) log->flush_for_reply(offset);
+  std::exchange(t_wait_log, nullptr)->flush_for_reply(offset);
 }
 
 // ---- the log ----
@@ -213,11 +218,14 @@ AofLog::~AofLog() { stop(); }
 
 std::string AofLog::path(std::string_view name) const { return dir_ + "/" + std::string(name); }
 
-uint64_t AofLog::append(int db, std::initializer_list<std::string_view> argv) {
-  return append(db, std::vector<std::string_view>(argv));
-}
+uint64_t AofLog::append(int db, std::initializer_list<std::string_view> argv) { return append_command(db, argv); }
 
-uint64_t AofLog::append(int db, const std::vector<std::string_view>& argv) {
+uint64_t AofLog::append(int db, const std::vector<std::string_view>& argv) { return append_command(db, argv); }
+
+// Both forms encode straight into the buffer (no vector is built for a brace list: most write commands
+// propagate one, under their shard lock).
+template <typename Argv>
+uint64_t AofLog::append_command(int db, const Argv& argv) {
   std::lock_guard lock(buffer_mutex_);
   const size_t before = buffer_.size();
   if (db != selected_db_) {
@@ -302,7 +310,6 @@ bool AofLog::write_pending(FlushReason why) {
   const uint64_t end = take_buffer();
   const bool ok = write_unwritten();
   const uint64_t in_kernel = end - unwritten_.size();
-  written_.store(in_kernel, std::memory_order_release);
   if (ok) sync_as_policy_says(why, in_kernel);
   // everysec and no release the replies even when the write failed: Redis sends them too, refusing new
   // writes (MISCONF) until the kept entries are written. With always a failure never gets here.
@@ -335,7 +342,9 @@ bool AofLog::write_unwritten() {
   current_size_.store(older_size_ + incr_size_);
   unwritten_.clear();
   unwritten_size_.store(0, std::memory_order_relaxed);
-  if (write_errno_.exchange(0) != 0) spdlog::warn("AOF write error looks solved, redis-clone can write again.");
+  if (write_errno_.load(std::memory_order_relaxed) != 0 && write_errno_.exchange(0) != 0) {
+    spdlog::warn("AOF write error looks solved, redis-clone can write again.");
+  }
   return true;
 }
 
@@ -437,8 +446,13 @@ void AofLog::stop() {
   }
   buffer_ready_.notify_one();
   if (writer_.joinable()) writer_.join();
-  if (const pid_t pid = child_pid_.load(); pid > 0) ::kill(pid, SIGKILL);
-  if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
+  {
+    // After the writer (whose auto-rewrite takes this mutex too); a BGREWRITEAOF that is starting
+    // finishes starting first, and any later one finds the log inactive.
+    std::lock_guard guard(rewrite_mutex_);
+    if (const pid_t pid = child_pid_.load(); pid > 0) ::kill(pid, SIGKILL);
+    if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
+  }
   started_ = false;
   WriteRound io(*this);  // a reply may be writing (flush_for_reply)
   if (fd_ >= 0) ::close(fd_);
@@ -482,7 +496,6 @@ std::optional<std::string> AofLog::enable() {
       appended = appended_;
     }
     // Offsets go on from the previous log (a reply may still hold one of them); stop() released them all.
-    written_.store(appended, std::memory_order_release);
     synced_.store(appended, std::memory_order_release);
     released_.store(appended, std::memory_order_release);
     // As Redis's startAppendOnly: the errors of the previous log are forgotten.
@@ -750,7 +763,6 @@ std::optional<std::string> AofLog::restart_temp_incremental() {
   }
   unwritten_.clear();
   unwritten_size_.store(0, std::memory_order_relaxed);
-  written_.store(appended, std::memory_order_release);
   synced_.store(appended, std::memory_order_release);
   release_replies(appended);
   incr_size_ = 0;
@@ -761,6 +773,7 @@ std::optional<std::string> AofLog::restart_temp_incremental() {
 
 RewriteOutcome AofLog::rewrite() {
   std::lock_guard guard(rewrite_mutex_);
+  if (active() != this) return RewriteOutcome::Failed;  // switched off (CONFIG SET appendonly no) meanwhile
   if (rewrite_running_.load()) return RewriteOutcome::InProgress;
   if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
   return begin_rewrite(false);
@@ -811,6 +824,7 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
   }
   const bool child_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   bool ok = false;
+  std::vector<std::string> obsolete;  // deleted after io_mutex_ is let go: unlinking GBs can take a while
   if (child_ok) {
     WriteRound io(*this);
     const bool waiting = waiting_rewrite_.load();
@@ -836,11 +850,11 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
         // The temporary incremental file keeps its name: fd_ still appends to it, and a retry starts it again.
         if (waiting) ::rename(incr_file.c_str(), path(temp_incremental_name()).c_str());
       } else {
-        if (old.base) ::unlink(path(old.base->name).c_str());
-        for (const auto& file : old.history) ::unlink(path(file.name).c_str());
+        if (old.base) obsolete.push_back(path(old.base->name));
+        for (const auto& file : old.history) obsolete.push_back(path(file.name));
         const size_t kept = waiting ? 0 : 1;  // an earlier run's files are all replaced
         for (size_t i = 0; i + kept < old.incrementals.size(); ++i) {
-          ::unlink(path(old.incrementals[i].name).c_str());
+          obsolete.push_back(path(old.incrementals[i].name));
         }
         older_size_ = file_size(base_file);
         current_size_.store(older_size_ + incr_size_);
@@ -852,6 +866,7 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
       if (!ok) ::unlink(base_file.c_str());
     }
   }
+  for (const std::string& file : obsolete) ::unlink(file.c_str());
   if (!ok) ::unlink(temp_path.c_str());
   if (ok) {
     spdlog::info("Background AOF rewrite finished successfully");

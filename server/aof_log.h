@@ -109,6 +109,8 @@ class AofLog {
   // Why the buffer is written: a reply waits for it (never fsyncs for everysec), the writer's periodic
   // pass (everysec's fsync is due there), or a final write that must reach the disk (stop, rewrite).
   enum class FlushReason { Reply, Periodic, Final };
+  template <typename Argv>
+  uint64_t append_command(int db, const Argv& argv);
   bool write_pending(FlushReason why);
   // Holds io_mutex_; when let go, wakes the replies waiting in flush_for_reply to look again.
   class WriteRound {
@@ -183,7 +185,6 @@ class AofLog {
   bool stopping_ = false;
 
 
-  std::atomic<uint64_t> written_{0};   // offsets up to here are in the kernel
   std::atomic<uint64_t> synced_{0};    // and up to here on disk
   std::atomic<uint64_t> released_{0};  // replies of entries up to here may be sent
   std::atomic<int> write_errno_{0};    // Redis's aof_last_write_status (0: ok) and aof_last_write_errno
@@ -215,8 +216,8 @@ std::string aof_info_fields();
 namespace aof_tracking {
 // Commands propagated by this thread so far (whether or not a log is active).
 uint64_t propagations();
-// Called by propagate: counts it and remembers the offset the reply must wait for.
-void record(uint64_t offset);
+// Called by propagate: counts it and remembers the log (nullptr: none active) and offset the reply must wait for.
+void record(AofLog* log, uint64_t offset);
 // Dispatch, after a command: logs an error when a write command changed the store without propagating
 // anything. The offset of what it propagated is kept for wait_before_replies.
 void finish_command(const CommandSpec& command, uint64_t mutations_before, uint64_t propagations_before);

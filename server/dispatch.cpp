@@ -52,14 +52,22 @@ std::optional<std::string> disk_error_refusal(Server& server) {
 
 Database& CommandContext::db() const { return server.keyspace().db(client.db.load(std::memory_order_relaxed)); }
 
-void CommandContext::propagate(std::initializer_list<std::string_view> command) const {
+namespace {
+
+template <typename Argv>
+void propagate_to_log(const ClientSession& client, const Argv& command) {
   AofLog* log = AofLog::active();
-  aof_tracking::record(log != nullptr ? log->append(client.db.load(std::memory_order_relaxed), command) : 0);
+  aof_tracking::record(log, log != nullptr ? log->append(client.db.load(std::memory_order_relaxed), command) : 0);
+}
+
+}  // namespace
+
+void CommandContext::propagate(std::initializer_list<std::string_view> command) const {
+  propagate_to_log(client, command);
 }
 
 void CommandContext::propagate(const std::vector<std::string_view>& command) const {
-  AofLog* log = AofLog::active();
-  aof_tracking::record(log != nullptr ? log->append(client.db.load(std::memory_order_relaxed), command) : 0);
+  propagate_to_log(client, command);
 }
 
 void execute_command(Server& server, ClientSession& client, std::string& out,
