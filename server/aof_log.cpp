@@ -18,6 +18,7 @@
 
 #include "server/command_context.h"
 #include "server/command_table.h"
+#include "server/forked_child.h"
 #include "server/commands/arguments.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -702,13 +703,10 @@ std::string temp_base_name(pid_t child) { return fmt::format("temp-rewriteaof-bg
 
 // The rewrite child: alone in its process (no lock, no log), it writes the base and exits.
 [[noreturn]] void run_rewrite_child(const Keyspace& keyspace, const std::string& file, bool rdb_preamble) {
-  sigset_t none;
-  sigemptyset(&none);
-  pthread_sigmask(SIG_SETMASK, &none, nullptr);
   // Dies with the server (kill -9 of the parent must not leave a writer behind), and lets go of its
   // sockets so that a restarted server can listen on the same port at once.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+  prepare_forked_child(-1);
   int code = 1;
   try {
     code = write_base_file(keyspace, file, rdb_preamble) ? 0 : 1;

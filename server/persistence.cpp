@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 
 #include "protocol/numbers.h"
 #include "server/config.h"
+#include "server/forked_child.h"
 #include "store/clock.h"
 #include "store/keyspace.h"
 #include "store/rdb/rdb_reader.h"
@@ -41,21 +41,6 @@ uint64_t used_memory() {
 }
 
 // ---- the child's side: only this thread exists, so no locks, no logging, nothing but malloc ----
-
-void close_descriptors_except(int keep) {
-  // The child must not hold the listening sockets or clients' sockets open after the parent closes them.
-  const auto last = static_cast<unsigned>(~0U);
-  const auto kept = static_cast<unsigned>(keep);
-  const bool below_ok = kept <= 3 || ::close_range(3, kept - 1, 0) == 0;
-  const bool above_ok = ::close_range(kept + 1, last, 0) == 0;
-  if (below_ok && above_ok) return;
-  rlimit limit{};
-  const int top = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 1u << 20 ? static_cast<int>(limit.rlim_cur)
-                                                                                       : 65536;
-  for (int fd = 3; fd < top; ++fd) {
-    if (fd != keep) ::close(fd);
-  }
-}
 
 // The child's private dirty memory: pages it holds alone, i.e. the copies made because the parent
 // wrote to them (Redis's rdb_last_cow_size comes from the same /proc figure).
@@ -83,12 +68,7 @@ void write_all(int fd, const std::string& text) {
 }
 
 [[noreturn]] void run_child(const Keyspace& keyspace, const rdb::SaveRequest& request, int report_fd) {
-  // The mask of the forking thread blocks SIGTERM and SIGINT (main takes them with sigwait); the child
-  // should die of them like any process.
-  sigset_t none;
-  sigemptyset(&none);
-  pthread_sigmask(SIG_SETMASK, &none, nullptr);
-  close_descriptors_except(report_fd);
+  prepare_forked_child(report_fd);
   std::string report;
   int code = 1;
   try {
