@@ -89,7 +89,6 @@ class AofLog {
   // asking the writer thread for it. Must hold no shard lock. After a failed write (everysec, no) it
   // returns too, as Redis sends those replies: the entries stay buffered for the next try.
   void flush_for_reply(uint64_t offset);
-  AofFsync fsync_policy() const { return policy_; }
 
   // The errno of the last failed write, else of the last failed fsync (everysec), else 0: while it is not
   // 0, write commands are refused with MISCONF.
@@ -99,7 +98,6 @@ class AofLog {
 
   // BGREWRITEAOF.
   RewriteOutcome rewrite();
-  bool rewrite_in_progress() const { return rewrite_running_.load(); }
 
   // The INFO persistence lines about the AOF ("aof_enabled:1\r\n..."), for the persistence section.
   std::string info_fields() const;

@@ -34,7 +34,6 @@ class InputBuffer {
     end_ += bytes;
   }
 
-  size_t capacity() const { return capacity_; }
   // Gives memory back after a large request once nothing is pending.
   void shrink_if_idle(size_t keep_capacity);
 
