@@ -202,12 +202,37 @@ std::optional<std::string> Config::set(std::string_view name, std::string_view v
   if (p == nullptr) return std::string("Bad directive or wrong number of arguments");
   if (!startup && !p->is_mutable) return std::string("can't set immutable config");
   std::string normalized;
-  if (auto error = normalize(*p, value, normalized)) return error;
+  if (auto error = p->name == std::string_view("save") ? normalize_save(value, startup, normalized)
+                                                        : normalize(*p, value, normalized)) {
+    return error;
+  }
+  assign(p->name, std::move(normalized));
+  return std::nullopt;
+}
+
+void Config::restore(std::string_view name, const std::string& value) {
+  if (const Parameter* p = find_parameter(name)) assign(p->name, value);
+}
+
+void Config::assign(std::string_view name, std::string value) {
   {
     std::unique_lock lock(mutex_);
-    values_[std::string(p->name)] = normalized;
+    values_[std::string(name)] = std::move(value);
   }
-  refresh_cached(p->name);
+  refresh_cached(name);
+}
+
+// Redis's rules for `save`: CONFIG SET replaces the points. Configuration lines and flags add up
+// ("save 900 1" then "save 300 10" keeps both), the first of them replacing the default; `save ""` clears.
+std::optional<std::string> Config::normalize_save(std::string_view value, bool startup, std::string& out) {
+  auto points = parse_save_points(value, startup ? SaveWords::AnyWhitespace : SaveWords::SingleSpaces);
+  if (!points) return std::string("Invalid save parameters");
+  if (startup && startup_save_seen_ && !value.empty()) {
+    auto earlier = parse_save_points(text("save")).value_or(std::vector<SavePoint>{});
+    points->insert(points->begin(), earlier.begin(), earlier.end());
+  }
+  startup_save_seen_ = startup_save_seen_ || startup;
+  out = format_save_points(*points);
   return std::nullopt;
 }
 

@@ -21,6 +21,8 @@ class Config {
   // Sets a parameter from its text. `startup` allows immutable parameters (config file, command line).
   // Returns Redis's error text on failure ("argument must be 'yes' or 'no'", ...).
   std::optional<std::string> set(std::string_view name, std::string_view value, bool startup);
+  // Puts back a value text() returned earlier (a CONFIG SET that failed part way), as it was.
+  void restore(std::string_view name, const std::string& value);
 
   // Loads "directive value ..." lines; on error, the message Redis prints (with the line number).
   std::optional<std::string> load_file(const std::string& path);
@@ -55,10 +57,13 @@ class Config {
   int64_t integer(std::string_view name) const;
 
  private:
+  void assign(std::string_view name, std::string value);  // name as the parameter table spells it
   void refresh_cached(std::string_view name);
+  std::optional<std::string> normalize_save(std::string_view value, bool startup, std::string& out);
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::string, std::less<>> values_;
   std::string file_;
+  bool startup_save_seen_ = false;  // a configuration line or flag has set `save` already
   std::atomic<int64_t> maxclients_{10000};
   std::atomic<int64_t> timeout_{0};
   std::atomic<int64_t> tcp_keepalive_{300};

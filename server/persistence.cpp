@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -128,23 +130,58 @@ std::string read_report(int fd) {
   return text;
 }
 
+// SingleSpaces keeps the empty words between adjacent spaces, as Redis's sdssplitlen; AnyWhitespace
+// drops them, as its sdssplitargs.
+std::vector<std::string_view> split_save_words(std::string_view text, SaveWords words) {
+  std::vector<std::string_view> out;
+  if (words == SaveWords::SingleSpaces) {
+    for (size_t start = 0; !text.empty();) {
+      const size_t space = text.find(' ', start);
+      out.push_back(text.substr(start, space == std::string_view::npos ? space : space - start));
+      if (space == std::string_view::npos) break;
+      start = space + 1;
+    }
+    return out;
+  }
+  const auto blank = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  for (size_t i = 0; i < text.size();) {
+    while (i < text.size() && blank(text[i])) ++i;
+    const size_t start = i;
+    while (i < text.size() && !blank(text[i])) ++i;
+    if (i > start) out.push_back(text.substr(start, i - start));
+  }
+  return out;
+}
+
 }  // namespace
 
-std::optional<std::vector<SavePoint>> parse_save_points(std::string_view text) {
+std::optional<std::vector<SavePoint>> parse_save_points(std::string_view text, SaveWords words) {
   std::vector<int64_t> numbers;
-  for (size_t start = 0; start < text.size();) {
-    const size_t end = std::min(text.find(' ', start), text.size());
-    if (end > start) {
-      const auto number = parse_int64(text.substr(start, end - start));
-      if (!number || *number < 0) return std::nullopt;
-      numbers.push_back(*number);
-    }
-    start = end + 1;
+  for (const std::string_view word : split_save_words(text, words)) {
+    // Read as Redis's strtoll: leading zeros and a sign are fine, an empty word (two spaces in a row
+    // under CONFIG SET) is 0.
+    int64_t number = 0;
+    const std::string_view digits = !word.empty() && word[0] == '+' ? word.substr(1) : word;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+    if (!word.empty() && (error != std::errc() || end != digits.data() + digits.size())) return std::nullopt;
+    numbers.push_back(number);
   }
   if (numbers.size() % 2 != 0) return std::nullopt;
   std::vector<SavePoint> points;
-  for (size_t i = 0; i < numbers.size(); i += 2) points.push_back({numbers[i], numbers[i + 1]});
+  for (size_t i = 0; i < numbers.size(); i += 2) {
+    if (numbers[i] < 1 || numbers[i + 1] < 0) return std::nullopt;
+    points.push_back({numbers[i], numbers[i + 1]});
+  }
   return points;
+}
+
+std::string format_save_points(const std::vector<SavePoint>& points) {
+  std::string text;
+  for (const SavePoint& point : points) {
+    if (!text.empty()) text.push_back(' ');
+    text += fmt::format("{} {}", point.seconds, point.changes);
+  }
+  return text;
 }
 
 Persistence::Persistence(Config& config, Keyspace& keyspace, const std::atomic<uint64_t>& dirty,
@@ -178,10 +215,6 @@ std::optional<std::string> Persistence::load_at_startup() {
   struct stat info {};
   if (::stat(dir.c_str(), &info) != 0) return fmt::format("Can't chdir to '{}': {}", dir, std::strerror(errno));
   if (!S_ISDIR(info.st_mode)) return fmt::format("Can't chdir to '{}': Not a directory", dir);
-  if (!parse_save_points(config_.text("save"))) {
-    return fmt::format("Invalid save parameters: '{}' (pairs of seconds and changes, e.g. \"3600 1 300 100\")",
-                       config_.text("save"));
-  }
   const std::string path = file_path();
   const auto started = std::chrono::steady_clock::now();
   const rdb::LoadResult result =
@@ -232,14 +265,9 @@ void Persistence::cron_loop() {
 // happened and more than `seconds` passed since the last successful save; after a failed background save
 // the next try waits kBgsaveRetryDelaySeconds.
 void Persistence::check_save_points() {
-  const std::string text = config_.text("save");
-  const auto points = parse_save_points(text);
-  if (!points) {
-    std::lock_guard lock(mutex_);
-    if (warned_save_text_ != text) spdlog::warn("Invalid save parameters '{}': no automatic saves", text);
-    warned_save_text_ = text;
-    return;
-  }
+  // Config keeps `save` in the canonical form it validated, so this parse cannot fail.
+  const auto points = parse_save_points(config_.text("save"));
+  if (!points) return;
   const int64_t now = unix_seconds();
   uint64_t changes = 0;
   int64_t since = 0;

@@ -31,9 +31,17 @@ struct SavePoint {
   int64_t changes;
 };
 
-// "3600 1 300 100 60 10000" as pairs (seconds, changes); "" is none; nullopt when malformed (an odd
-// number of words, or a word that is not a non-negative integer).
-std::optional<std::vector<SavePoint>> parse_save_points(std::string_view text);
+// How the words of a `save` value are separated. A configuration line (or command-line flag) splits on
+// any run of whitespace; CONFIG SET splits on each single space, as Redis does, so "10  5" has an empty
+// middle word and is refused for its odd count.
+enum class SaveWords { AnyWhitespace, SingleSpaces };
+
+// "3600 1 300 100 60 10000" as pairs (seconds, changes); "" is none; nullopt when Redis would refuse it:
+// an odd number of words, a word that is not an integer, seconds below 1 or changes below 0.
+std::optional<std::vector<SavePoint>> parse_save_points(std::string_view text,
+                                                        SaveWords words = SaveWords::AnyWhitespace);
+// The canonical text CONFIG GET shows ("3600 1 300 100"), whatever spacing the points were given with.
+std::string format_save_points(const std::vector<SavePoint>& points);
 
 // What INFO persistence reports (Redis's names).
 struct PersistenceInfo {
@@ -154,7 +162,6 @@ class Persistence {
   uint64_t last_load_keys_loaded_ = 0;
   uint64_t last_load_keys_expired_ = 0;
   ShutdownSave shutdown_mode_ = ShutdownSave::Default;
-  std::string warned_save_text_;  // a malformed save value already warned about
 
   int64_t key_delay_us_ = 0;  // REDIS_CLONE_RDB_KEY_SAVE_DELAY_US (tests only)
 

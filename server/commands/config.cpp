@@ -54,7 +54,7 @@ void handle_config_set(CommandContext& ctx) {
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     previous.emplace_back(name, config.text(name));
     if (const auto error = config.set(name, ctx.arg(i + 1), false)) {
-      for (const auto& [restore, value] : previous) config.set(restore, value, true);
+      for (const auto& [restore, value] : previous) config.restore(restore, value);
       return ctx.out.error(fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, *error));
     }
   }
@@ -67,7 +67,7 @@ void handle_config_set(CommandContext& ctx) {
       const auto error = log != nullptr ? log->enable() : std::optional<std::string>("no AOF log");
       if (error) {
         spdlog::warn("{}", *error);
-        for (const auto& [restore, old] : previous) config.set(restore, old, true);
+        for (const auto& [restore, old] : previous) config.restore(restore, old);
         return ctx.out.error(fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - "
                                          "Unable to turn on AOF. Check server logs.", name));
       }

@@ -148,6 +148,10 @@ CONFIG_FILE_ERRORS = [
     ("missing-value", "timeout\n", 1, "timeout", "wrong number of arguments"),
     ("two-values", "maxclients 10 20\n", 1, "maxclients 10 20", "wrong number of arguments"),
     ("two-word-password", "requirepass two words\n", 1, "requirepass two words", "wrong number of arguments"),
+    ("save-odd-words", "save 900 1\nsave 300\n", 2, "save 300", "Invalid save parameters"),
+    ("save-zero-seconds", "save 0 1\n", 1, "save 0 1", "Invalid save parameters"),
+    ("save-negative-changes", "save 60 -1\n", 1, "save 60 -1", "Invalid save parameters"),
+    ("save-not-a-number", "save 60 often\n", 1, "save 60 often", "Invalid save parameters"),
 ]
 
 
@@ -302,6 +306,77 @@ def test_config_set_is_all_or_nothing(launcher):
     assert_same(pair, [("CONFIG", "SET", "timeout", "30", "maxclients", "50", "loglevel", "warning"), state],
                 expected=[OK, encode_command("timeout", "30", "maxclients", "50", "loglevel", "warning",
                                              "requirepass", "")], normalize=unordered)
+
+
+# --- save points ------------------------------------------------------------------------------------------
+# (config file text or None, flags) -> CONFIG GET save. Lines and flags add up, the first replacing the
+# default; `save ""` clears; words are split on any whitespace and shown as Redis prints them.
+SAVE_AT_START = [
+    ("two-lines", "save 900 1\nsave 300 10\n", [], "900 1 300 10"),
+    ("two-flags", None, ["--save", "900 1", "--save", "300 10"], "900 1 300 10"),
+    ("flag-words", None, ["--save", "900", "1", "--save", "300", "10"], "900 1 300 10"),
+    ("file-then-flag", "save 60 5\n", ["--save", "900 1"], "60 5 900 1"),
+    ("file-then-empty-flag", "save 60 5\n", ["--save", ""], ""),
+    ("empty-then-flag", None, ["--save", "", "--save", "900 1"], "900 1"),
+    ("loose-spacing", None, ["--save", "  900   1 "], "900 1"),
+    ("leading-zero", None, ["--save", "010 5"], "10 5"),
+    ("no-save-given", "timeout 0\n", [], "3600 1 300 100 60 10000"),
+]
+
+
+@pytest.mark.parametrize("conf_text,flags,expected", [c[1:] for c in SAVE_AT_START], ids=[c[0] for c in SAVE_AT_START])
+def test_save_points_from_config_file_and_flags(launcher, conf_text, flags, expected):
+    for binary in (REFERENCE_REDIS, binary_under_test()):
+        def make(port, tmpdir, binary=binary):
+            conf = []
+            if conf_text is not None:
+                conf = [os.path.join(tmpdir, "server.conf")]
+                with open(conf[0], "w") as f:
+                    f.write(conf_text)
+            # The same command line for both servers (server_argv gives redis-server a --save "" of its own).
+            return [binary, *conf, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmpdir,
+                    "--appendonly", "no", *flags]
+        srv = launcher.start(make)
+        with srv.connect() as c:
+            assert config_get(c, "save") == {b"save": expected.encode()}, binary
+            assert c.command("CONFIG", "SET", "save", "") == OK  # nothing to save when the launcher stops it
+
+
+# CONFIG SET splits on single spaces, as Redis does: a doubled or trailing space makes an empty word (0).
+CONFIG_SET_SAVE = [
+    ("10 5", OK, "10 5"),
+    ("3600 1 300 100", OK, "3600 1 300 100"),
+    ("010 5", OK, "10 5"),
+    ("+10 5", OK, "10 5"),
+    ("10 0", OK, "10 0"),
+    ("1 2 3", None, None),
+    ("0 1", None, None),
+    ("1 -1", None, None),
+    ("a 1", None, None),
+    ("10 5 ", None, None),
+    ("  10   5 ", None, None),
+    ("10  5", None, None),
+    ("900  1 ", OK, "900 0 1 0"),  # four words: 900, "", 1, ""
+    ("", OK, ""),
+]
+
+
+def test_config_set_save_as_redis(launcher):
+    pair = start_pair(launcher)
+    invalid = _failed("save", "Invalid save parameters")
+    current = ""
+    commands, expected = [], []
+    for value, reply, shown in CONFIG_SET_SAVE:
+        current = shown if reply == OK else current  # a refused value leaves the points as they were
+        commands += [("CONFIG", "SET", "save", value), ("CONFIG", "GET", "save")]
+        expected += [reply or invalid, encode_command("save", current)]
+    assert_same(pair, commands, expected=expected)
+    # A CONFIG SET that fails on a later parameter puts save back as it was, once.
+    assert_same(pair, [("CONFIG", "SET", "save", "900 1 300 10"), ("CONFIG", "SET", "save", "60 1", "maxclients", "x"),
+                       ("CONFIG", "SET", "timeout", "1", "save", "1 2 3"), ("CONFIG", "GET", "save"),
+                       ("CONFIG", "SET", "save", "")],
+                expected=[OK, _failed("maxclients", "argument couldn't be parsed into an integer"), invalid,
+                          encode_command("save", "900 1 300 10"), OK])
 
 
 # --- CONFIG REWRITE ---------------------------------------------------------------------------------------

@@ -622,8 +622,8 @@ TEST_CASE("a failed save leaves the previous file alone", "[rdb]") {
 
 TEST_CASE("save points parse as Redis's pairs", "[rdb]") {
   using Points = std::vector<std::pair<int64_t, int64_t>>;
-  auto parsed = [](std::string_view text) -> std::optional<Points> {
-    const auto points = rc::parse_save_points(text);
+  auto parsed = [](std::string_view text, rc::SaveWords words = rc::SaveWords::AnyWhitespace) -> std::optional<Points> {
+    const auto points = rc::parse_save_points(text, words);
     if (!points) return std::nullopt;
     Points out;
     for (const auto& p : *points) out.emplace_back(p.seconds, p.changes);
@@ -636,6 +636,26 @@ TEST_CASE("save points parse as Redis's pairs", "[rdb]") {
   CHECK_FALSE(parsed("3600 1 300"));
   CHECK_FALSE(parsed("a b"));
   CHECK_FALSE(parsed("-1 5"));
+  CHECK_FALSE(parsed("0 5"));   // seconds start at 1
+  CHECK_FALSE(parsed("5 -1"));  // changes at 0
+  CHECK(parsed("5 0") == Points{{5, 0}});
+  CHECK(parsed("010 +5") == Points{{10, 5}});  // as strtoll reads them
+  CHECK_FALSE(parsed("10 5x"));
+  CHECK_FALSE(parsed("10 +"));
+  // CONFIG SET's split keeps the empty words between single spaces.
+  const auto single = rc::SaveWords::SingleSpaces;
+  CHECK(parsed("", single) == Points{});
+  CHECK(parsed("900 1 300 10", single) == Points{{900, 1}, {300, 10}});
+  CHECK_FALSE(parsed("900  1", single));
+  CHECK_FALSE(parsed("900 1 ", single));
+  CHECK_FALSE(parsed(" 900 1", single));
+  CHECK(parsed("900  1 ", single) == Points{{900, 0}, {1, 0}});  // four words: 900, "", 1, ""
+}
+
+TEST_CASE("save points print as Redis's CONFIG GET shows them", "[rdb]") {
+  CHECK(rc::format_save_points({}) == "");
+  CHECK(rc::format_save_points({{3600, 1}, {300, 100}}) == "3600 1 300 100");
+  CHECK(rc::format_save_points(*rc::parse_save_points("  010   5 ")) == "10 5");
 }
 
 TEST_CASE("snapshot locks hold writers back and let readers through", "[rdb][concurrency]") {
