@@ -95,15 +95,14 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
     if (auto refusal = disk_error_refusal(server)) return writer.error(*refusal);
   }
   CommandContext context{server, client, writer, argv};
-  const size_t reply_start = out.size();
   const uint64_t mutations_before = t_store_mutations;
   const uint64_t propagations_before = aof_tracking::propagations();
   command->handler(context);
   // The reply waits for the command's AOF entry in Connection::flush, with the rest of its batch.
   aof_tracking::finish_command(*command, mutations_before, propagations_before);
-  // Save points count changes as Redis's server.dirty, here one per write command that did not fail.
-  if ((command->flags & kWrite) && (out.size() == reply_start || out[reply_start] != '-')) {
-    server.stats().dirty.fetch_add(1, std::memory_order_relaxed);
+  // Save points count the keys changed, as Redis's server.dirty (see mutation_counter.h).
+  if (const uint64_t changes = t_store_mutations - mutations_before; changes != 0) {
+    server.stats().dirty.fetch_add(changes, std::memory_order_relaxed);
   }
   // HELLO may have switched the protocol for the replies that follow.
   client.protocol = writer.protocol();

@@ -456,12 +456,12 @@ void Persistence::kill_child() {
   if (waiter.joinable()) waiter.join();
 }
 
-void Persistence::save_after_flushall() {
+void Persistence::save_after_flushall(uint64_t keys_removed) {
   std::lock_guard guard(save_mutex_);
   kill_child();
   if (!save_points_configured()) return;
-  // FLUSHALL itself is counted once its handler returns: the file already holds its effect.
-  save_now(1);
+  // The removed keys are counted once FLUSHALL's handler returns: the file already holds their removal.
+  save_now(keys_removed);
 }
 
 bool Persistence::save_for_shutdown() {

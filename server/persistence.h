@@ -102,8 +102,8 @@ class Persistence {
 
   // FLUSHALL, as Redis 7.0: a background save still writing the flushed keys is killed (not counted as
   // a failure), and with save points the now empty dataset is saved at once, so that a restart cannot
-  // bring the keys back. Called after the flush, before the dispatcher counts FLUSHALL as a change.
-  void save_after_flushall();
+  // bring the keys back. Called after the flush, before the dispatcher counts the keys it removed.
+  void save_after_flushall(uint64_t keys_removed);
 
   // As Redis's stop-writes-on-bgsave-error: with save points configured, the last background save failed
   // and the parameter is yes, write commands are refused (MISCONF) until a save succeeds.

@@ -16,8 +16,19 @@ KeySlot::KeySlot(Shard& shard, std::string_view key, uint64_t hash, int64_t now_
   }
 }
 
-void KeySlot::install(Entry* fresh) {
+void KeySlot::count_change() {
+  if (changed_) return;
+  changed_ = true;
   ++t_store_mutations;
+}
+
+Entry* KeySlot::edit() {
+  count_change();
+  return get();
+}
+
+void KeySlot::install(Entry* fresh) {
+  count_change();
   // The table may resize on insert, so the link is looked up again afterwards.
   if (link_ != nullptr) {
     Entry* old = shard_.table.replace(link_, fresh);
@@ -37,7 +48,7 @@ Entry* KeySlot::set(std::string_view value, int64_t expire_at_ms) {
 }
 
 Entry* KeySlot::resize_value(size_t length) {
-  ++t_store_mutations;
+  count_change();
   Entry* current = get();
   if (current->resize_in_place(length)) return current;
   // A value that grows (APPEND, SETRANGE) gets room to grow again, as Redis's sds does: doubled up to
@@ -54,7 +65,7 @@ Entry* KeySlot::resize_value(size_t length) {
 void KeySlot::set_expiry(int64_t expire_at_ms) {
   Entry* current = get();
   if (current == nullptr) return;
-  ++t_store_mutations;
+  count_change();
   const bool wants_expiry = expire_at_ms != Entry::kNoExpiry;
   if (current->has_expiry() == wants_expiry) {
     current->set_expire_at(expire_at_ms);
@@ -72,14 +83,14 @@ Entry* KeySlot::unlink() {
 
 bool KeySlot::erase() {
   if (link_ == nullptr) return false;
-  ++t_store_mutations;
+  count_change();
   garbage_.add(unlink());
   return true;
 }
 
 EntryPtr KeySlot::take() {
+  // Not counted: the entry moves to another key or database, whose adopt() counts the one change.
   if (link_ == nullptr) return nullptr;
-  ++t_store_mutations;
   return EntryPtr(unlink());
 }
 
@@ -105,8 +116,8 @@ size_t Database::expiring() const {
 }
 
 void Database::clear_locked(Garbage& garbage) {
-  ++t_store_mutations;
   for (Shard& s : shards_) {
+    t_store_mutations += s.table.size();
     if (s.table.size() > 0) garbage.add(s.table.take_all());
     s.expiring = 0;
     s.expiry_cursor = 0;

@@ -78,8 +78,13 @@ class KeySlot {
   EntryPtr take();
   // Inserts an entry taken elsewhere (the key must be absent here and equal to key()).
   void adopt(EntryPtr entry);
+  // The existing entry, for an in-place edit of its value's bytes (the length stays).
+  Entry* edit();
 
  private:
+  // A key changed through this slot counts once in t_store_mutations, however many edits it took
+  // (SETRANGE on a missing key creates it, then sizes it).
+  void count_change();
   void install(Entry* fresh);
   // Removes the entry from the table and returns it, without counting a mutation.
   Entry* unlink();
@@ -89,6 +94,7 @@ class KeySlot {
   int64_t now_ms_;
   Garbage& garbage_;
   Entry** link_;
+  bool changed_ = false;
 };
 
 class Database {

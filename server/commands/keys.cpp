@@ -72,7 +72,7 @@ void rename_key(CommandContext& ctx, bool nx) {
   if (from == to) return nx ? ctx.out.integer(0) : ctx.out.ok();
   if (nx && target_exists) return ctx.out.integer(0);
   EntryPtr moved = copy_entry(*source.get(), to);  // adopted below, never freed under the locks
-  source.erase();
+  garbage.add(source.take().release());  // one change in all, counted by the adopt below
   KeySlot target = slot_in_locked_shard(db, to, now, garbage);
   target.adopt(std::move(moved));  // replaces the target's entry, if any
   ctx.propagate({"RENAME", from, to});

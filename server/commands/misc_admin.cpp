@@ -11,6 +11,7 @@
 #include "server/commands/help_reply.h"
 #include "server/commands/registry.h"
 #include "server/server.h"
+#include "store/mutation_counter.h"
 #include "store/shard_locks.h"
 
 namespace rc {
@@ -43,6 +44,9 @@ void handle_swapdb(CommandContext& ctx) {
     locks.add_all(keyspace.db(*second));
     locks.lock();
     keyspace.db(*first).swap_contents_locked(keyspace.db(*second));
+    ctx.propagate_as_received();
+  } else {
+    ++t_store_mutations;  // Redis counts (and logs) swapping a database with itself as a change too
     ctx.propagate_as_received();
   }
   ctx.out.ok();

@@ -6,6 +6,7 @@
 #include "server/commands/registry.h"
 #include "server/server.h"
 #include "store/clock.h"
+#include "store/mutation_counter.h"
 #include "store/shard_locks.h"
 
 namespace rc {
@@ -57,8 +58,9 @@ void handle_flushdb(CommandContext& ctx) {
 void handle_flushall(CommandContext& ctx) {
   const auto async = flush_is_async(ctx);
   if (!async) return;
+  const uint64_t changes_before = t_store_mutations;
   flush_databases(ctx, true, *async);
-  ctx.server.persistence().save_after_flushall();
+  ctx.server.persistence().save_after_flushall(t_store_mutations - changes_before);
   ctx.out.ok();
 }
 

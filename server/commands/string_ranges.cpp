@@ -14,10 +14,11 @@ namespace {
 void append_to(CommandContext& ctx, KeySlot& slot, std::string_view tail) {
   const size_t old_length = slot.get()->value().size();
   if (!fits_string_limit(old_length, tail.size())) return ctx.out.error(errors::kStringTooLong);
-  Entry* entry = tail.empty() ? slot.get() : slot.resize_value(old_length + tail.size());
+  // An empty tail still counts as a change and is logged, as in Redis.
+  Entry* entry = tail.empty() ? slot.edit() : slot.resize_value(old_length + tail.size());
   write_at(*entry, old_length, old_length, tail);
   entry->set_encoding(StringEncoding::Raw);
-  if (!tail.empty()) ctx.propagate_as_received();
+  ctx.propagate_as_received();
   ctx.out.integer(static_cast<int64_t>(entry->value().size()));
 }
 
@@ -76,7 +77,7 @@ void setrange_existing(CommandContext& ctx, KeySlot& slot, uint64_t offset, std:
   if (patch.empty()) return ctx.out.integer(static_cast<int64_t>(old_length));
   if (!fits_string_limit(offset, patch.size())) return ctx.out.error(errors::kStringTooLong);
   const size_t needed = offset + patch.size();
-  Entry* entry = needed > old_length ? slot.resize_value(needed) : slot.get();
+  Entry* entry = needed > old_length ? slot.resize_value(needed) : slot.edit();
   write_at(*entry, old_length, offset, patch);
   entry->set_encoding(StringEncoding::Raw);
   ctx.propagate_as_received();

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -582,6 +583,44 @@ def test_startup_log_reports_keys_and_time(start_server, tmp_path):
 
 
 # ---- FLUSHALL ----------------------------------------------------------------------------------------
+
+# Each command and how many changes Redis 7.0 adds to rdb_changes_since_last_save for it (server.dirty):
+# keys written or deleted, not commands. Save points ("60 10000") count these. Each line runs on one
+# connection, in order, from an empty dataset.
+DIRTY_PER_COMMAND = [
+    ("MSET a 1 b 2 c 3", 3), ("SET a 1", 1), ("SET a 1 NX", 0), ("SETNX a 2", 0), ("SETNX z 2", 1),
+    ("DEL a b nosuch", 2), ("DEL nosuch", 0), ("DEL k k k", 0), ("INCR n", 1), ("INCRBY n 5", 1),
+    ("APPEND s xy", 1), ("SETRANGE s 0 q", 1), ("GETSET s v", 1), ("GETDEL s", 1), ("GETDEL s", 0),
+    ("EXPIRE z 100", 1), ("PERSIST z", 1), ("PERSIST z", 0), ("EXPIRE z 0", 1), ("EXPIRE nosuch 10", 0),
+    ("SET t 1", 1), ("RENAME t t2", 1), ("MSETNX p 1 q 2", 2), ("MSETNX p 1 r 2", 0), ("COPY c c2", 1),
+    ("MOVE c2 1", 1), ("SWAPDB 0 1", 1), ("SWAPDB 0 1", 1), ("SWAPDB 0 0", 1), ("FLUSHDB", 5), ("FLUSHDB", 0),
+    ("MSET a 1 b 2", 2), ("FLUSHALL", 3), ("FLUSHALL", 0), ("GETEX q PX 100", 0), ("INCRBYFLOAT f 1.5", 1),
+    ("DECR f2", 1), ("PSETEX x 100 v", 1), ("SETEX x 100 v", 1), ("UNLINK x", 1), ("LCS f f2", 0),
+    ('APPEND s1 ""', 1), ("APPEND s1 x", 1), ("SETRANGE s2 3 ab", 1), ("SETRANGE s2 0 zz", 1),
+    ('SETRANGE s2 0 ""', 0), ('SETRANGE s3 0 ""', 0), ("SET a 1 XX", 0), ("SET a 1", 1), ("SET a 2 GET", 1),
+    ("SET a 3 NX GET", 0), ("INCR s1", 0), ("COPY a a2", 1), ("COPY a a2", 0), ("COPY a a2 REPLACE", 1),
+    ("RENAMENX a a2", 0), ("RENAMENX a a3", 1), ("RENAME a3 a3", 0), ("EXPIRE a2 100 NX", 1),
+    ("EXPIRE a2 100 NX", 0), ("EXPIRE a2 50 GT", 0), ("EXPIRE a2 200 GT", 1), ("PEXPIREAT a2 1", 1),
+    ("MSET m 1 m 2 m 3", 3), ("GETSET newkey 1", 1), ("SETEX se 100 v", 1), ("SET se v KEEPTTL", 1),
+    ("GETEX se", 0), ("GETEX se PERSIST", 1), ("GETEX se EX 100", 1), ("MOVE se 3", 1), ("MOVE se 3", 0),
+    ("SELECT 3", 0), ("FLUSHDB", 1), ("SELECT 0", 0), ("DECRBY m 2", 1), ("MSETNX x1 1 x1 2", 2),
+    ("FLUSHALL ASYNC", 8),
+]
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
+def test_changes_since_last_save_count_keys_as_redis(start_server, tmp_path, binary):
+    srv = start_in(start_server, tmp_path, "--save", "", binary=binary)
+    got = []
+    with srv.connect() as c:
+        changes = int(info_section(c, "persistence")["rdb_changes_since_last_save"])
+        for line, _ in DIRTY_PER_COMMAND:
+            c.command(*shlex.split(line))
+            now = int(info_section(c, "persistence")["rdb_changes_since_last_save"])
+            got.append((line, now - changes))
+            changes = now
+    assert got == DIRTY_PER_COMMAND
+
 
 def test_flushall_with_save_points_saves_the_empty_dataset(start_server, tmp_path):
     srv = start_in(start_server, tmp_path, "--save", "3600 1")
