@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -112,7 +113,7 @@ uint64_t file_size(const std::string& file) {
 }
 
 // The base in AOF form: SELECT, then SET (with PXAT) for every live key of every non-empty database.
-bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms) {
+bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms, int64_t key_delay_us) {
   std::string out;
   for (int index = 0; index < keyspace.database_count(); ++index) {
     const Database& db = keyspace.db(index);
@@ -129,6 +130,7 @@ bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms) {
           } else {
             aof::encode_command(out, {"SET", entry->key(), entry->value()});
           }
+          if (key_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(key_delay_us));
         });
         if (out.size() > (1 << 20)) {
           if (!write_all(fd, out)) return false;
@@ -141,8 +143,9 @@ bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms) {
 }
 
 // Writes a whole base file at `file` from `keyspace`, which must not change meanwhile. Used by the
-// rewrite child (which is alone in its process) and at startup (before any client).
-bool write_base_file(const Keyspace& keyspace, const std::string& file, bool rdb_preamble) {
+// rewrite child (which is alone in its process) and at startup (before any client). `key_delay_us`:
+// key_save_delay_us() in a child, else 0.
+bool write_base_file(const Keyspace& keyspace, const std::string& file, bool rdb_preamble, int64_t key_delay_us) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return false;
   const int64_t now = unix_time_ms();
@@ -150,10 +153,10 @@ bool write_base_file(const Keyspace& keyspace, const std::string& file, bool rdb
   if (rdb_preamble) {
     rdb::RdbWriter writer(rdb::WriteOptions{}, fd);
     writer.begin(now / 1000, 0);
-    rdb::write_keyspace(keyspace, writer, now);
+    rdb::write_keyspace(keyspace, writer, now, key_delay_us);
     ok = writer.finish();
   } else {
-    ok = write_aof_base(keyspace, fd, now);
+    ok = write_aof_base(keyspace, fd, now, key_delay_us);
   }
   ok = ok && ::fsync(fd) == 0;
   ::close(fd);
@@ -574,7 +577,7 @@ std::optional<std::string> AofLog::create_initial_files() {
   aof::Manifest manifest;
   manifest.base = aof::ManifestFile{aof::base_file_name(prefix_, 1, rdb_preamble_), 1, aof::FileType::Base};
   manifest.incrementals.push_back({aof::incremental_file_name(prefix_, 1), 1, aof::FileType::Incremental});
-  if (!write_base_file(keyspace_, path(manifest.base->name), rdb_preamble_)) {
+  if (!write_base_file(keyspace_, path(manifest.base->name), rdb_preamble_, 0)) {
     return fmt::format("Can't write the AOF base file {}: {}", path(manifest.base->name), reason(errno));
   }
   if (auto error = open_incremental(manifest.incrementals.back().name)) return error;
@@ -702,20 +705,32 @@ namespace {
 std::string temp_base_name(pid_t child) { return fmt::format("temp-rewriteaof-bg-{}.aof", child); }
 
 // The rewrite child: alone in its process (no lock, no log), it writes the base and exits.
-[[noreturn]] void run_rewrite_child(const Keyspace& keyspace, const std::string& file, bool rdb_preamble) {
+[[noreturn]] void run_rewrite_child(const Keyspace& keyspace, const std::string& file, bool rdb_preamble,
+                                    int64_t key_delay_us) {
   // Dies with the server (kill -9 of the parent must not leave a writer behind), and lets go of its
   // sockets so that a restarted server can listen on the same port at once.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   prepare_forked_child(-1);
   int code = 1;
   try {
-    code = write_base_file(keyspace, file, rdb_preamble) ? 0 : 1;
+    code = write_base_file(keyspace, file, rdb_preamble, key_delay_us) ? 0 : 1;
   } catch (...) {
   }
   ::_exit(code);
 }
 
 }  // namespace
+
+bool AofLog::refuses_shutdown(bool force) const {
+  if (!waiting_rewrite_.load() || child_pid_.load() == 0) return false;
+  if (force) {
+    spdlog::warn("Writing initial AOF. Exit anyway.");
+    return false;
+  }
+  spdlog::warn("Writing initial AOF, can't exit.");
+  spdlog::warn("Errors trying to shut down the server. Check the logs for more information.");
+  return true;
+}
 
 // With every shard lock held (shared) and io_mutex_: everything logged so far goes to the current
 // incremental file, fsynced; a new one is created and listed in the manifest, and appends go there.
@@ -781,6 +796,7 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
   const int64_t base_seq = (manifest_.base ? manifest_.base->seq : 0) + 1;
   const int64_t started_ms = unix_time_ms();
   const bool waiting = waiting_rewrite_.load();
+  const int64_t key_delay_us = key_save_delay_us();
   pid_t pid = -1;
   {
     rdb::SnapshotLocks locks(keyspace_);
@@ -791,7 +807,7 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
       return RewriteOutcome::Failed;
     }
     pid = ::fork();
-    if (pid == 0) run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble_);
+    if (pid == 0) run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble_, key_delay_us);
     if (pid > 0 && activating) {
       // Every write from now on is logged; every one before is in the child's snapshot.
       started_ = true;

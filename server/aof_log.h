@@ -99,6 +99,12 @@ class AofLog {
   // BGREWRITEAOF.
   RewriteOutcome rewrite();
 
+  // Asked before SHUTDOWN and SIGTERM stop the server, as Redis's finishShutdown: while a child writes
+  // the first base after CONFIG SET appendonly yes, the writes since then are only in a temporary file
+  // that no manifest names, so exiting would lose them. Logs Redis's messages; true when the shutdown
+  // must not go on (with `force` it goes on).
+  bool refuses_shutdown(bool force) const;
+
   // The INFO persistence lines about the AOF ("aof_enabled:1\r\n..."), for the persistence section.
   std::string info_fields() const;
 

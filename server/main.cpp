@@ -141,6 +141,8 @@ int main(int argc, char** argv) {
     int received = 0;
     sigwait(&stop_signals, &received);
     spdlog::info("Received {}, scheduling shutdown...", received == SIGINT ? "SIGINT" : "SIGTERM");
+    const rc::AofLog* log = rc::AofLog::active();
+    if (!server.shutdown_requested() && log != nullptr && log->refuses_shutdown(false)) continue;
     if (server.persistence().prepare_shutdown() || attempt == kMaxShutdownAttempts) break;
     spdlog::warn("Error trying to save the DB, can't exit. Fix the cause and signal again, or SHUTDOWN NOSAVE.");
   }

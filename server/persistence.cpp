@@ -186,12 +186,8 @@ std::string format_save_points(const std::vector<SavePoint>& points) {
 
 Persistence::Persistence(Config& config, Keyspace& keyspace, const std::atomic<uint64_t>& dirty,
                          int64_t start_time_s)
-    : config_(config), keyspace_(keyspace), dirty_(dirty), last_save_time_(start_time_s) {
-  // A test hook, as Redis's rdb-key-save-delay: keeps a background save running long enough to watch it.
-  if (const char* delay = std::getenv("REDIS_CLONE_RDB_KEY_SAVE_DELAY_US")) {
-    key_delay_us_ = parse_int64(delay).value_or(0);
-  }
-}
+    : config_(config), keyspace_(keyspace), dirty_(dirty), last_save_time_(start_time_s),
+      key_delay_us_(key_save_delay_us()) {}
 
 Persistence::~Persistence() {
   stop_cron();

@@ -163,7 +163,7 @@ class Persistence {
   uint64_t last_load_keys_expired_ = 0;
   ShutdownSave shutdown_mode_ = ShutdownSave::Default;
 
-  int64_t key_delay_us_ = 0;  // REDIS_CLONE_RDB_KEY_SAVE_DELAY_US (tests only)
+  const int64_t key_delay_us_;  // key_save_delay_us() (tests only)
 
   std::mutex cron_mutex_;
   std::condition_variable cron_wake_;

@@ -273,6 +273,9 @@ void Server::stop() {
   expiry_.reset();
 }
 
-void Server::request_shutdown() { ::kill(::getpid(), SIGTERM); }
+void Server::request_shutdown() {
+  shutdown_requested_.store(true);
+  ::kill(::getpid(), SIGTERM);
+}
 
 }  // namespace rc

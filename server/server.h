@@ -43,8 +43,10 @@ class Server {
   // Stops accepting, closes every client, waits for their threads. Idempotent.
   void stop();
 
-  // Asks the process to shut down as on SIGTERM (the SHUTDOWN command).
+  // Asks the process to shut down as on SIGTERM (the SHUTDOWN command, which has made its checks and
+  // its save already: main's signal loop then goes straight to the exit).
   void request_shutdown();
+  bool shutdown_requested() const { return shutdown_requested_.load(); }
 
   Keyspace& keyspace() { return keyspace_; }
   const CommandTable& commands() const { return commands_; }
@@ -77,6 +79,7 @@ class Server {
   // After the keyspace, stats and start time it uses (members are initialized in declaration order).
   Persistence persistence_{config_, keyspace_, stats_.dirty, start_time_ms_ / 1000};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> shutdown_requested_{false};  // by the SHUTDOWN command
   std::vector<std::thread> acceptors_;
   std::mutex cron_mutex_;
   std::condition_variable cron_wake_;

@@ -1,6 +1,7 @@
 // Persistence commands: SAVE, BGSAVE, LASTSAVE and SHUTDOWN, with Redis 7.0's replies and errors. The
 // work is done by the server's Persistence (server/persistence.h).
 #include "protocol/errors.h"
+#include "server/aof_log.h"
 #include "server/command_context.h"
 #include "server/command_table.h"
 #include "server/commands/arguments.h"
@@ -74,10 +75,13 @@ void handle_shutdown(CommandContext& ctx) {
   const bool other_flags = flags.nosave || flags.save || flags.now || flags.force;
   if ((flags.abort && other_flags) || (flags.nosave && flags.save)) return ctx.out.error(errors::kSyntax);
   if (flags.abort) return ctx.out.error("ERR No shutdown in progress.");
+  if (const AofLog* log = AofLog::active(); log != nullptr && log->refuses_shutdown(flags.force)) {
+    return ctx.out.error(errors::kShutdownFailed);
+  }
   Persistence& persistence = ctx.server.persistence();
   const bool wants_save = flags.save || (!flags.nosave && persistence.save_points_configured());
   const bool saved = wants_save && persistence.save_for_shutdown();
-  if (wants_save && !saved && !flags.force) return ctx.out.error("ERR Errors trying to SHUTDOWN. Check logs.");
+  if (wants_save && !saved && !flags.force) return ctx.out.error(errors::kShutdownFailed);
   persistence.set_shutdown_mode(saved ? ShutdownSave::Save : ShutdownSave::NoSave);
   ctx.server.request_shutdown();
 }

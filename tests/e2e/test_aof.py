@@ -424,3 +424,51 @@ def test_config_set_appendonly_no_stops_logging_and_yes_starts_again(start_serve
         for prefix, count in (("kept", 1000), ("while-off", 500), ("on-again", 500)):
             assert missing_keys(c, prefix, count) == [], prefix
         assert value(c, "DBSIZE") == 2000
+
+
+def start_with_slow_rewrite(start_server, tmp_path, monkeypatch, binary):
+    """AOF off, no save points, and a rewrite child that takes 3 ms per key (Redis's rdb-key-save-delay,
+    or redis-clone's test hook)."""
+    if binary is None and not REAL:
+        monkeypatch.setenv("REDIS_CLONE_RDB_KEY_SAVE_DELAY_US", "3000")
+        delay = []
+    else:
+        delay = ["--rdb-key-save-delay", "3000"]
+    return start_server(["--dir", str(tmp_path), "--save", "", "--appendonly", "no", *delay], binary=binary)
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
+def test_no_shutdown_while_the_first_base_is_written(start_server, tmp_path, monkeypatch, binary):
+    """As Redis: after CONFIG SET appendonly yes, the writes since the switch are only in a file no manifest
+    names until the first base is written, so SHUTDOWN and SIGTERM refuse to stop the server until then."""
+    srv = start_with_slow_rewrite(start_server, tmp_path, monkeypatch, binary)
+    with srv.connect() as c:
+        set_keys(c, "before", 1000)  # 3 s of base to write
+        assert c.command("CONFIG", "SET", "appendonly", "yes") == b"+OK\r\n"
+        set_keys(c, "during", 500)
+        assert c.command("SHUTDOWN") == b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+        srv.proc.send_signal(signal.SIGTERM)
+        # Logged only while the child is at work: once for SHUTDOWN, once for SIGTERM.
+        wait_for(lambda: srv.log_text().count("Writing initial AOF, can't exit.") == 2, DEADLINE, interval=0.02,
+                 what="the SIGTERM refused while the first base is written")
+        assert c.command("PING") == b"+PONG\r\n"
+        wait_aof_on(c)
+        set_keys(c, "after", 500)
+    assert srv.terminate_and_wait(timeout=DEADLINE) == 0
+    check_aof(tmp_path)
+    srv = start_aof(start_server, tmp_path, "--save", "", binary=binary)
+    with srv.connect() as c:
+        for prefix, count in (("before", 1000), ("during", 500), ("after", 500)):
+            assert missing_keys(c, prefix, count) == [], prefix
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
+def test_shutdown_force_exits_while_the_first_base_is_written(start_server, tmp_path, monkeypatch, binary):
+    srv = start_with_slow_rewrite(start_server, tmp_path, monkeypatch, binary)
+    with srv.connect() as c:
+        set_keys(c, "before", 1000)
+        assert c.command("CONFIG", "SET", "appendonly", "yes") == b"+OK\r\n"
+        c.send_command("SHUTDOWN", "FORCE")
+        assert c.read_all_until_close(timeout=DEADLINE) == b""  # no reply: the server exits
+    assert srv.terminate_and_wait(timeout=DEADLINE) == 0
+    assert "Writing initial AOF. Exit anyway." in srv.log_text()
