@@ -20,6 +20,8 @@
 #include "server/command_context.h"
 #include "server/command_table.h"
 #include "server/forked_child.h"
+#include "server/loading.h"
+#include "server/test_hooks.h"
 #include "server/commands/arguments.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -595,7 +597,7 @@ namespace {
 // Runs the commands of an AOF-format file. A command cut short at the end of the last file is dropped
 // and the file truncated there (aof-load-truncated yes); anything else malformed stops the load.
 std::optional<std::string> load_commands(Server& server, ClientSession& client, const std::string& file,
-                                         bool last, bool allow_truncated, uint64_t& commands) {
+                                         bool last, bool allow_truncated, uint64_t& commands, uint64_t loaded_before) {
   std::string data;
   if (auto error = read_file(file, data)) return error;
   size_t position = 0;
@@ -625,6 +627,7 @@ std::optional<std::string> load_commands(Server& server, ClientSession& client, 
     }
     replay(server, client, argv);
     ++commands;
+    server.loading().loaded_bytes().store(loaded_before + position, std::memory_order_relaxed);
   }
 }
 
@@ -652,19 +655,26 @@ std::optional<std::string> AofLog::load_files(Server& server, const aof::Manifes
   std::vector<aof::ManifestFile> files;
   if (manifest.base) files.push_back(*manifest.base);
   files.insert(files.end(), manifest.incrementals.begin(), manifest.incrementals.end());
+  uint64_t total_bytes = 0;
+  for (const aof::ManifestFile& listed : files) total_bytes += file_size(path(listed.name));
+  server.loading().set_total_bytes(total_bytes);
   uint64_t commands = 0;
+  uint64_t loaded_before = 0;  // bytes of the files already loaded
   for (size_t i = 0; i < files.size(); ++i) {
     const std::string file = path(files[i].name);
     if (::access(file.c_str(), R_OK) != 0) {
       return fmt::format("The AOF file {} listed in the manifest doesn't exist", file);
     }
     if (files[i].type == aof::FileType::Base && starts_with_rdb_magic(file)) {
-      const rdb::LoadResult result = rdb::load_rdb_file(file, keyspace_, unix_time_ms());
+      const rdb::LoadWatch watch{&server.loading().loaded_bytes(), loaded_before, key_load_delay_us()};
+      const rdb::LoadResult result = rdb::load_rdb_file(file, keyspace_, unix_time_ms(), true, watch);
       if (!result.ok) return fmt::format("Bad AOF base file {}: {}", file, result.error);
       spdlog::info("DB loaded from base file {}: {} keys", files[i].name, result.keys_loaded);
-    } else if (auto error = load_commands(server, client, file, i + 1 == files.size(), allow_truncated, commands)) {
+    } else if (auto error = load_commands(server, client, file, i + 1 == files.size(), allow_truncated, commands,
+                                          loaded_before)) {
       return error;
     }
+    loaded_before += file_size(file);
     if (i + 1 < files.size()) older_size_ += file_size(file);
   }
   spdlog::info("DB loaded from append only file: {} commands", commands);

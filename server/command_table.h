@@ -31,6 +31,13 @@ enum CommandFlag : uint32_t {
   kBlocking = 1u << 14,
   kPubSub = 1u << 15,
   kSkipMonitor = 1u << 16,
+  kNoAsyncLoading = 1u << 17,
+
+  // ACL categories beyond those the flags and the group imply (Redis's acl_categories), for COMMAND INFO.
+  kAclKeyspace = 1u << 24,
+  kAclDangerous = 1u << 25,
+  kAclConnection = 1u << 26,
+  kAclAdmin = 1u << 27,
 };
 
 struct CommandSpec {

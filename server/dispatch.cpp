@@ -94,6 +94,11 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
   if (refused_while_disk_fails(*command)) {
     if (auto refusal = disk_error_refusal(server)) return writer.error(*refusal);
   }
+  // While the data files load (the server listens first, as Redis), only commands with the "loading"
+  // flag run. The AOF replay's own client, which has no connection, is the load itself.
+  if (server.loading().active() && !(command->flags & kLoading) && client.fd >= 0) {
+    return writer.error(errors::kLoading);
+  }
   CommandContext context{server, client, writer, argv};
   const uint64_t mutations_before = t_store_mutations;
   const uint64_t propagations_before = aof_tracking::propagations();

@@ -4,16 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
-#include "protocol/numbers.h"
-
 namespace rc {
-
-int64_t key_save_delay_us() {
-  const char* delay = std::getenv("REDIS_CLONE_RDB_KEY_SAVE_DELAY_US");
-  return delay != nullptr ? parse_int64(delay).value_or(0) : 0;
-}
 
 void prepare_forked_child(int keep) {
   sigset_t none;

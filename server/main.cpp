@@ -105,31 +105,35 @@ int main(int argc, char** argv) {
                REDIS_COMPAT_VERSION, ::getpid());
   if (!config.file().empty()) spdlog::info("Configuration loaded from {}", config.file());
   rc::Server server(config);
-  // With appendonly yes the AOF is the data, as in Redis (the RDB file is then not loaded); either is
-  // loaded before the server listens, and a corrupt one stops the start (never a partial load).
-  // The log exists either way: CONFIG SET appendonly starts and stops it at run time.
+  // The server listens first and loads the data after, as Redis: meanwhile clients get -LOADING (INFO
+  // shows the progress). With appendonly yes the AOF is the data (the RDB file is then not loaded). A
+  // corrupt file stops the start (never a partial load). The log exists either way: CONFIG SET
+  // appendonly starts and stops it at run time.
   auto aof = std::make_unique<rc::AofLog>(config, server.keyspace());
   const bool aof_at_startup = config.text("appendonly") == "yes";
-  if (aof_at_startup) {
-    if (const auto error = aof->load_and_open(server)) {
-      spdlog::error("Fatal error loading the append only file: {}. Exiting.", *error);
-      return 1;
-    }
-  } else if (const auto error = server.persistence().load_at_startup()) {
-    spdlog::error("Fatal error loading the DB: {}. Exiting.", *error);
-    return 1;
-  }
   const std::string where = fmt::format("{}:{}", config.text("bind"), config.text("port"));
+  server.loading().begin();
   if (const auto error = server.listen()) {
     spdlog::warn("Warning: {}", *error);
     spdlog::error("Failed listening on {} (TCP), aborting.", where);
     return 1;
   }
+  server.start_accepting();
+  spdlog::info("Server listening on {} (port {})", where, server.port());
+  if (aof_at_startup) {
+    if (const auto error = aof->load_and_open(server)) {
+      spdlog::error("Fatal error loading the append only file: {}. Exiting.", *error);
+      return 1;
+    }
+  } else if (const auto error = server.persistence().load_at_startup(server.loading())) {
+    spdlog::error("Fatal error loading the DB: {}. Exiting.", *error);
+    return 1;
+  }
   if (aof_at_startup) aof->start();
   rc::AofLog::set_instance(aof.get());
-  server.start();
+  server.loading().end();
+  server.start_background_jobs();
   server.persistence().start();
-  spdlog::info("Server listening on {} (port {})", where, server.port());
   if (config.protected_mode() && !config.password_required()) {
     spdlog::info("Protected mode is on: only loopback clients are served until a password is set");
   }

@@ -21,6 +21,8 @@
 #include "protocol/numbers.h"
 #include "server/config.h"
 #include "server/forked_child.h"
+#include "server/loading.h"
+#include "server/test_hooks.h"
 #include "store/clock.h"
 #include "store/keyspace.h"
 #include "store/rdb/rdb_reader.h"
@@ -206,15 +208,17 @@ bool Persistence::refuses_writes() const {
          config_.save_points_configured();
 }
 
-std::optional<std::string> Persistence::load_at_startup() {
+std::optional<std::string> Persistence::load_at_startup(LoadingState& loading) {
   const std::string dir = config_.text("dir");
   struct stat info {};
   if (::stat(dir.c_str(), &info) != 0) return fmt::format("Can't chdir to '{}': {}", dir, std::strerror(errno));
   if (!S_ISDIR(info.st_mode)) return fmt::format("Can't chdir to '{}': Not a directory", dir);
   const std::string path = file_path();
   const auto started = std::chrono::steady_clock::now();
+  if (::stat(path.c_str(), &info) == 0) loading.set_total_bytes(static_cast<uint64_t>(info.st_size));
+  const rdb::LoadWatch watch{&loading.loaded_bytes(), 0, key_load_delay_us()};
   const rdb::LoadResult result =
-      rdb::load_rdb_file(path, keyspace_, unix_time_ms(), config_.text("rdbchecksum") != "no");
+      rdb::load_rdb_file(path, keyspace_, unix_time_ms(), config_.text("rdbchecksum") != "no", watch);
   if (!result.ok) return result.error;
   if (!result.found) return std::nullopt;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

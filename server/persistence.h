@@ -25,6 +25,7 @@ namespace rc {
 
 class Config;
 class Keyspace;
+class LoadingState;
 
 struct SavePoint {
   int64_t seconds;
@@ -77,7 +78,7 @@ class Persistence {
 
   // Before listening: checks dir and save, then loads dir/dbfilename when it exists and logs the number
   // of keys and the time. Returns the message to print before exiting with 1 (corrupt file, bad config).
-  std::optional<std::string> load_at_startup();
+  std::optional<std::string> load_at_startup(LoadingState& loading);
   // Starts the once-a-second check of the save points (in its own thread).
   void start();
 

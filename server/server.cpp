@@ -152,9 +152,12 @@ std::optional<std::string> Server::listen() {
   return std::nullopt;
 }
 
-void Server::start() {
-  expiry_ = std::make_unique<ActiveExpiry>(keyspace_);
+void Server::start_accepting() {
   for (const int fd : listen_fds_) acceptors_.emplace_back([this, fd] { accept_loop(fd); });
+}
+
+void Server::start_background_jobs() {
+  expiry_ = std::make_unique<ActiveExpiry>(keyspace_);
   cron_ = std::thread([this] { cron_loop(); });
 }
 

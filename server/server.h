@@ -14,6 +14,7 @@
 #include "server/client_registry.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/loading.h"
 #include "server/persistence.h"
 #include "store/active_expiry.h"
 #include "store/keyspace.h"
@@ -38,8 +39,10 @@ class Server {
 
   // Binds and listens on every address of `bind`; on failure returns the message to print (Redis's wording).
   std::optional<std::string> listen();
-  // Starts the acceptor threads and the background jobs.
-  void start();
+  // Starts the acceptor threads: clients are served from now on (-LOADING while loading() is active).
+  void start_accepting();
+  // Starts the background jobs (active expiry, the client cron), once the data is loaded.
+  void start_background_jobs();
   // Stops accepting, closes every client, waits for their threads. Idempotent.
   void stop();
 
@@ -54,6 +57,7 @@ class Server {
   ServerStats& stats() { return stats_; }
   Config& config() { return config_; }
   Persistence& persistence() { return persistence_; }
+  LoadingState& loading() { return loading_; }
   int port() const { return bound_port_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   const std::string& run_id() const { return run_id_; }
@@ -80,6 +84,7 @@ class Server {
   Persistence persistence_{config_, keyspace_, stats_.dirty, start_time_ms_ / 1000};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shutdown_requested_{false};  // by the SHUTDOWN command
+  LoadingState loading_;
   std::vector<std::thread> acceptors_;
   std::mutex cron_mutex_;
   std::condition_variable cron_wake_;

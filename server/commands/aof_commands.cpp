@@ -25,7 +25,7 @@ void handle_bgrewriteaof(CommandContext& ctx) {
 }  // namespace
 
 void register_aof_commands(CommandTable& table) {
-  table.add({"bgrewriteaof", 1, kAdmin | kNoScript, 0, 0, 0, handle_bgrewriteaof, "server", "1.0.0",
+  table.add({"bgrewriteaof", 1, kAdmin | kNoScript | kNoAsyncLoading, 0, 0, 0, handle_bgrewriteaof, "server", "1.0.0",
              "Asynchronously rewrite the append-only file"});
 }
 

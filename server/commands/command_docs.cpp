@@ -21,18 +21,25 @@ constexpr FlagName kFlagNames[] = {
     {kPubSub, "pubsub"},       {kNoScript, "noscript"},   {kBlocking, "blocking"},   {kLoading, "loading"},
     {kStale, "stale"},         {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"},
     {kFast, "fast"},           {kNoAuth, "no_auth"},      {kNoMandatoryKeys, "no_mandatory_keys"},
-    {kNoMulti, "no_multi"},    {kAllowBusy, "allow_busy"},
+    {kNoMulti, "no_multi"},    {kAllowBusy, "allow_busy"}, {kNoAsyncLoading, "no_async_loading"},
 };
 
+// As Redis's setImplicitACLCategories plus the categories its command files list: those the flags imply,
+// those of the group (a container such as CLIENT has none of its subcommands'), and the explicit ones.
 std::vector<std::string> acl_categories(const CommandSpec& spec) {
   std::vector<std::string> categories;
+  const bool container = spec.handler == nullptr;
   if (spec.flags & kWrite) categories.push_back("@write");
   if (spec.flags & kReadonly) categories.push_back("@read");
-  if (spec.flags & kAdmin) categories.insert(categories.end(), {"@admin", "@dangerous"});
+  if (spec.flags & (kAdmin | kAclAdmin)) categories.push_back("@admin");
+  if (spec.flags & (kAdmin | kAclDangerous)) categories.push_back("@dangerous");
   categories.push_back(spec.flags & kFast ? "@fast" : "@slow");
-  if (spec.group == "string") categories.push_back("@string");
-  if (spec.group == "generic") categories.push_back("@keyspace");
-  if (spec.group == "connection") categories.push_back("@connection");
+  if (!container && spec.group == "string") categories.push_back("@string");
+  if ((!container && spec.group == "generic") || (spec.flags & kAclKeyspace)) categories.push_back("@keyspace");
+  if ((!container && spec.group == "connection") || (spec.flags & kAclConnection)) {
+    categories.push_back("@connection");
+  }
+  if (!container && spec.group == "scripting") categories.push_back("@scripting");
   return categories;
 }
 
@@ -136,7 +143,7 @@ void handle_command_docs(CommandContext& ctx) {
 }  // namespace
 
 void register_command_docs(CommandTable& table) {
-  constexpr uint32_t kFlags = kLoading | kStale;
+  constexpr uint32_t kFlags = kLoading | kStale | kAclConnection;
   table.add({"command", -1, kFlags, 0, 0, 0, handle_command, "server", "2.8.13",
              "Returns detailed information about all commands.",
              {

@@ -179,8 +179,9 @@ void handle_client_info(CommandContext& ctx) { ctx.out.verbatim(describe_client(
 
 void register_connection(CommandTable& table) {
   constexpr uint32_t kConn = kNoScript | kLoading | kStale | kFast;
+  constexpr uint32_t kClient = kNoScript | kLoading | kStale;  // CLIENT's subcommands are not "fast"
   table.add({"ping", -1, kFast, 0, 0, 0, handle_ping, "connection", "1.0.0", "Returns the server's liveliness response."});
-  table.add({"echo", 2, kFast, 0, 0, 0, handle_echo, "connection", "1.0.0", "Returns the given string."});
+  table.add({"echo", 2, kFast | kLoading | kStale, 0, 0, 0, handle_echo, "connection", "1.0.0", "Returns the given string."});
   table.add({"hello", -1, kConn | kNoAuth | kAllowBusy, 0, 0, 0, handle_hello, "connection", "6.0.0",
              "Handshakes with the Redis server."});
   table.add({"auth", -2, kConn | kNoAuth | kAllowBusy, 0, 0, 0, handle_auth, "connection", "1.0.0",
@@ -191,14 +192,14 @@ void register_connection(CommandTable& table) {
              "connection", "1.0.0", "Closes the connection."});
   table.add({"client", -2, 0, 0, 0, 0, nullptr, "connection", "2.4.0", "A container for client connection commands.",
              {
-                 {"id", 2, kConn, 0, 0, 0, handle_client_id, "connection", "5.0.0", "Returns the unique client ID of the connection."},
-                 {"setname", 3, kConn, 0, 0, 0, handle_client_setname, "connection", "2.6.9", "Sets the connection name."},
-                 {"getname", 2, kConn, 0, 0, 0, handle_client_getname, "connection", "2.6.9", "Returns the name of the connection."},
-                 {"setinfo", 4, kConn, 0, 0, 0, handle_client_setinfo, "connection", "7.2.0",
+                 {"id", 2, kClient, 0, 0, 0, handle_client_id, "connection", "5.0.0", "Returns the unique client ID of the connection."},
+                 {"setname", 3, kClient, 0, 0, 0, handle_client_setname, "connection", "2.6.9", "Sets the connection name."},
+                 {"getname", 2, kClient, 0, 0, 0, handle_client_getname, "connection", "2.6.9", "Returns the name of the connection."},
+                 {"setinfo", 4, kClient, 0, 0, 0, handle_client_setinfo, "connection", "7.2.0",
                   "Sets information specific to the client or connection."},
                  {"list", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, handle_client_list, "connection", "2.4.0",
                   "Lists open connections."},
-                 {"info", 2, kConn, 0, 0, 0, handle_client_info, "connection", "6.2.0",
+                 {"info", 2, kClient, 0, 0, 0, handle_client_info, "connection", "6.2.0",
                   "Returns information about the connection."},
              }});
 }

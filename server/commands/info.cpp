@@ -79,18 +79,18 @@ std::string memory_section() {
       used, human_bytes(used), rss, human_bytes(rss), used ? static_cast<double>(rss) / used : 0.0);
 }
 
-// RDB fields in Redis 7.0's order. The RDB file is loaded before the server listens, so loading is
-// always 0 by the time a client can ask.
+// RDB fields in Redis 7.0's order, then the AOF's, then the progress of a load under way.
 std::string persistence_section(Server& server) {
   const PersistenceInfo rdb = server.persistence().info();
   return fmt::format(
-      "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\n"
+      "# Persistence\r\nloading:{}\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\n"
       "rdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\n"
       "rdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\n"
-      "rdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n{}",
-      rdb.changes_since_last_save, rdb.bgsave_in_progress ? 1 : 0, rdb.last_save_time,
+      "rdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n{}{}",
+      server.loading().active() ? 1 : 0, rdb.changes_since_last_save, rdb.bgsave_in_progress ? 1 : 0, rdb.last_save_time,
       rdb.last_bgsave_ok ? "ok" : "err", rdb.last_bgsave_time_sec, rdb.current_bgsave_time_sec, rdb.saves,
-      rdb.last_cow_size, rdb.last_load_keys_expired, rdb.last_load_keys_loaded, aof_info_fields());
+      rdb.last_cow_size, rdb.last_load_keys_expired, rdb.last_load_keys_loaded, aof_info_fields(),
+      server.loading().info_fields());
 }
 
 std::string stats_section(Server& server) {
@@ -167,7 +167,7 @@ void handle_info(CommandContext& ctx) {
 }  // namespace
 
 void register_info(CommandTable& table) {
-  table.add({"info", -1, kLoading | kStale, 0, 0, 0, handle_info, "server", "1.0.0",
+  table.add({"info", -1, kLoading | kStale | kAclDangerous, 0, 0, 0, handle_info, "server", "1.0.0",
              "Returns information and statistics about the server."});
 }
 

@@ -151,7 +151,7 @@ void handle_randomkey(CommandContext& ctx) {
 
 void register_key_scan(CommandTable& table) {
   //         name         arity flags      first last step handler
-  table.add({"keys", 2, kReadonly, 0, 0, 0, handle_keys, "generic", "1.0.0", "Returns all key names that match a pattern."});
+  table.add({"keys", 2, kReadonly | kAclDangerous, 0, 0, 0, handle_keys, "generic", "1.0.0", "Returns all key names that match a pattern."});
   table.add({"scan", -2, kReadonly, 0, 0, 0, handle_scan, "generic", "2.8.0", "Iterates over the key names in the database."});
   table.add({"randomkey", 1, kReadonly, 0, 0, 0, handle_randomkey, "generic", "1.0.0",
              "Returns a random key name from the database."});

@@ -133,7 +133,7 @@ void handle_function_help(CommandContext& ctx) {
 }  // namespace
 
 void register_misc_admin(CommandTable& table) {
-  table.add({"swapdb", 3, kWrite | kFast, 0, 0, 0, handle_swapdb, "server", "4.0.0", "Swaps two Redis databases."});
+  table.add({"swapdb", 3, kWrite | kFast | kAclKeyspace | kAclDangerous, 0, 0, 0, handle_swapdb, "server", "4.0.0", "Swaps two Redis databases."});
   table.add({"function", -2, 0, 0, 0, 0, nullptr, "scripting", "7.0.0", "A container for function commands.",
              {
                  {"flush", -2, kNoScript | kWrite, 0, 0, 0, handle_function_flush, "scripting", "7.0.0",

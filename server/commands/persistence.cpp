@@ -75,6 +75,11 @@ void handle_shutdown(CommandContext& ctx) {
   const bool other_flags = flags.nosave || flags.save || flags.now || flags.force;
   if ((flags.abort && other_flags) || (flags.nosave && flags.save)) return ctx.out.error(errors::kSyntax);
   if (flags.abort) return ctx.out.error("ERR No shutdown in progress.");
+  // As Redis: a save now would write a half-loaded dataset over the file being loaded.
+  if (ctx.server.loading().active()) {
+    flags.save = false;
+    flags.nosave = true;
+  }
   if (const AofLog* log = AofLog::active(); log != nullptr && log->refuses_shutdown(flags.force)) {
     return ctx.out.error(errors::kShutdownFailed);
   }
@@ -89,11 +94,11 @@ void handle_shutdown(CommandContext& ctx) {
 }  // namespace
 
 void register_persistence(CommandTable& table) {
-  table.add({"save", 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, handle_save, "server", "1.0.0",
+  table.add({"save", 1, kAdmin | kNoScript | kNoMulti | kNoAsyncLoading, 0, 0, 0, handle_save, "server", "1.0.0",
              "Synchronously saves the database(s) to disk."});
-  table.add({"bgsave", -1, kAdmin | kNoScript, 0, 0, 0, handle_bgsave, "server", "1.0.0",
+  table.add({"bgsave", -1, kAdmin | kNoScript | kNoAsyncLoading, 0, 0, 0, handle_bgsave, "server", "1.0.0",
              "Asynchronously saves the database(s) to disk."});
-  table.add({"lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, handle_lastsave, "server", "1.0.0",
+  table.add({"lastsave", 1, kLoading | kStale | kFast | kAclAdmin | kAclDangerous, 0, 0, 0, handle_lastsave, "server", "1.0.0",
              "Returns the Unix timestamp of the last successful save to disk."});
   table.add({"shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0, 0, 0, handle_shutdown,
              "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."});

@@ -74,10 +74,10 @@ void handle_time(CommandContext& ctx) {
 }  // namespace
 
 void register_server_admin(CommandTable& table) {
-  table.add({"dbsize", 1, kReadonly | kFast, 0, 0, 0, handle_dbsize, "server", "1.0.0",
+  table.add({"dbsize", 1, kReadonly | kFast | kAclKeyspace, 0, 0, 0, handle_dbsize, "server", "1.0.0",
              "Returns the number of keys in the database."});
-  table.add({"flushdb", -1, kWrite, 0, 0, 0, handle_flushdb, "server", "1.0.0", "Removes all keys from the current database."});
-  table.add({"flushall", -1, kWrite, 0, 0, 0, handle_flushall, "server", "1.0.0", "Removes all keys from all databases."});
+  table.add({"flushdb", -1, kWrite | kAclKeyspace | kAclDangerous, 0, 0, 0, handle_flushdb, "server", "1.0.0", "Removes all keys from the current database."});
+  table.add({"flushall", -1, kWrite | kAclKeyspace | kAclDangerous, 0, 0, 0, handle_flushall, "server", "1.0.0", "Removes all keys from all databases."});
   table.add({"time", 1, kLoading | kStale | kFast, 0, 0, 0, handle_time, "server", "2.6.0", "Returns the server time."});
 }
 

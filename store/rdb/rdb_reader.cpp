@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -108,6 +110,8 @@ constexpr uint64_t kMaxLzfRatio = 90;
 RdbParser::RdbParser(std::string_view bytes) : source_(std::make_unique<ByteSource>(bytes)) {}
 RdbParser::RdbParser(int fd, uint64_t size) : source_(std::make_unique<ByteSource>(fd, size)) {}
 RdbParser::~RdbParser() = default;
+
+uint64_t RdbParser::offset() const { return source_->offset(); }
 
 void RdbParser::fail(uint64_t offset, const std::string& message) const { throw FormatError(offset, message); }
 
@@ -314,11 +318,15 @@ void RdbParser::reject_type(uint8_t type, uint64_t start) {
 
 namespace {
 
-LoadResult parse_into(RdbParser& parser, Keyspace& keyspace, int64_t now_ms) {
+LoadResult parse_into(RdbParser& parser, Keyspace& keyspace, int64_t now_ms, const LoadWatch& watch) {
   LoadResult result;
   result.found = true;
   KeyRecord record;
   while (parser.next(record)) {
+    if (watch.loaded_bytes != nullptr) {
+      watch.loaded_bytes->store(watch.loaded_before + parser.offset(), std::memory_order_relaxed);
+    }
+    if (watch.key_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(watch.key_delay_us));
     if (record.db >= keyspace.database_count()) {
       throw FormatError(record.offset, fmt::format("key in database {}, but the server has {} databases (see "
                                                    "'databases')", record.db, keyspace.database_count()));
@@ -348,7 +356,8 @@ LoadResult parse_into(RdbParser& parser, Keyspace& keyspace, int64_t now_ms) {
 
 }  // namespace
 
-LoadResult load_rdb_file(const std::string& path, Keyspace& keyspace, int64_t now_ms, bool verify_checksum) {
+LoadResult load_rdb_file(const std::string& path, Keyspace& keyspace, int64_t now_ms, bool verify_checksum,
+                         const LoadWatch& watch) {
   LoadResult result;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -366,7 +375,7 @@ LoadResult load_rdb_file(const std::string& path, Keyspace& keyspace, int64_t no
   try {
     RdbParser parser(fd, static_cast<uint64_t>(info.st_size));
     parser.set_verify_checksum(verify_checksum);
-    result = parse_into(parser, keyspace, now_ms);
+    result = parse_into(parser, keyspace, now_ms, watch);
   } catch (const FormatError& error) {
     result.found = true;
     result.ok = false;

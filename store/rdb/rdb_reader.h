@@ -3,6 +3,7 @@
 // hold only strings, the one type the store has. Everything is checked: a bad magic, an unknown opcode or
 // type, a length past the end of the file, bad LZF data, a short read or a wrong checksum stops the load
 // with a message that names the byte offset where it went wrong. Nothing is ever half loaded silently.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -54,6 +55,8 @@ class RdbParser {
   bool next(KeyRecord& record);
 
   int version() const { return version_; }
+  // Bytes of the file consumed so far.
+  uint64_t offset() const;
   const std::vector<std::pair<std::string, std::string>>& aux_fields() const { return aux_; }
   // Function libraries found (FUNCTION2 opcodes): skipped, since there is no scripting engine.
   size_t skipped_functions() const { return skipped_functions_; }
@@ -99,9 +102,17 @@ struct LoadResult {
   size_t skipped_functions = 0;
 };
 
+// What a load at startup reports as it goes (INFO's loading_loaded_bytes), and a test hook.
+struct LoadWatch {
+  std::atomic<uint64_t>* loaded_bytes = nullptr;  // set to loaded_before + the bytes read, key by key
+  uint64_t loaded_before = 0;                      // bytes of the earlier files of the same load (AOF)
+  int64_t key_delay_us = 0;                        // a pause after each key, as Redis's key-load-delay
+};
+
 // Loads `path` into `keyspace` (whose databases should be empty; a key met twice is an error). Keys whose
 // time has passed at `now_ms` are skipped. On error the keyspace may hold part of the file: the caller
 // refuses to start.
-LoadResult load_rdb_file(const std::string& path, Keyspace& keyspace, int64_t now_ms, bool verify_checksum = true);
+LoadResult load_rdb_file(const std::string& path, Keyspace& keyspace, int64_t now_ms, bool verify_checksum = true,
+                         const LoadWatch& watch = {});
 
 }  // namespace rc::rdb

@@ -573,6 +573,60 @@ def test_kill_9_during_bgsave_leaves_the_previous_dump_intact(start_server, tmp_
         assert value(c, "EXISTS", "new:0") == 0
 
 
+LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
+
+
+def ping_reply(srv: ServerProcess) -> bytes | None:
+    """PING's reply on a new connection; None while the server does not accept connections yet."""
+    try:
+        with srv.connect(timeout=2) as c:
+            return c.command("PING")
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
+def test_clients_get_loading_while_the_dataset_loads(start_server, launcher, tmp_path, monkeypatch, binary):
+    """As Redis: the server listens before it loads the file; meanwhile commands without the "loading" flag
+    get -LOADING, and INFO persistence shows the progress. Each key takes 2 ms to load here (Redis's
+    key-load-delay, or redis-clone's test hook), so the load lasts at least 4 s."""
+    srv = start_in(start_server, tmp_path, "--save", "", binary=binary)
+    with srv.connect() as c:
+        pipeline_set(c, ((f"k{i}", str(i)) for i in range(2000)))
+        ok(c, "SAVE")
+    assert stop(srv) == 0
+    size = (tmp_path / "dump.rdb").stat().st_size
+    real = binary is not None or REAL
+    if not real:
+        monkeypatch.setenv("REDIS_CLONE_KEY_LOAD_DELAY_US", "2000")
+    # Redis serves clients between pieces of the file: every 1 KB instead of every 2 MB here.
+    delay = ["--key-load-delay", "2000", "--loading-process-events-interval-bytes", "1024"] if real else []
+    started = int(time.time())
+    srv = launcher.track(ServerProcess(binary or binary_under_test(), free_port(),
+                                       ["--dir", str(tmp_path), "--save", "", *delay]))
+    wait_for(lambda: ping_reply(srv) == LOADING, SAVE_DEADLINE, interval=0.02,
+             what="-LOADING from PING while the file loads")
+    with srv.connect() as c:
+        for command in (("GET", "k1"), ("SET", "x", "1"), ("DBSIZE",), ("KEYS", "*"), ("FLUSHALL",)):
+            assert c.command(*command) == LOADING, command
+        ok(c, "SELECT", "1")  # commands with the "loading" flag run
+        assert c.command("ECHO", "hi") == b"$2\r\nhi\r\n"
+        assert c.command("TIME").startswith(b"*2\r\n")
+        info = info_section(c, "persistence")
+        assert info["loading"] == "1"
+        assert int(info["loading_total_bytes"]) == size
+        assert 0 <= int(info["loading_loaded_bytes"]) <= size
+        assert started - 1 <= int(info["loading_start_time"]) <= int(time.time()) + 1
+        assert 0 <= float(info["loading_loaded_perc"]) <= 100
+        wait_for(lambda: c.command("PING") == b"+PONG\r\n", SAVE_DEADLINE, interval=0.05, what="the load to end")
+        info = info_section(c, "persistence")
+        assert info["loading"] == "0" and "loading_total_bytes" not in info
+        assert value(c, "DBSIZE") == 0  # database 1
+        ok(c, "SELECT", "0")
+        assert value(c, "DBSIZE") == 2000
+        assert value(c, "EXISTS", "x") == 0  # the refused SET did nothing
+
+
 @pytest.mark.clone_only
 def test_startup_log_reports_keys_and_time(start_server, tmp_path):
     write_dump(start_server, tmp_path)
