@@ -1,25 +1,8 @@
 #include "server/command_table.h"
 
-#include <algorithm>
-#include <cctype>
+#include "protocol/ascii_case.h"
 
 namespace rc {
-namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
 
 void CommandTable::add(CommandSpec spec) {
   by_name_[std::string(spec.name)] = commands_.size();
@@ -29,7 +12,7 @@ void CommandTable::add(CommandSpec spec) {
 const CommandSpec* CommandTable::find(std::string_view name) const {
   // Command names are short; a lowered copy on the stack-sized string keeps the lookup simple.
   if (name.size() > 32) return nullptr;
-  const auto it = by_name_.find(lower(name));
+  const auto it = by_name_.find(ascii_lowercase(name));
   return it == by_name_.end() ? nullptr : &commands_[it->second];
 }
 

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/ascii_case.h"
 #include "protocol/inline_splitter.h"
 #include "protocol/numbers.h"
 #include "server/persistence.h"
@@ -79,19 +80,14 @@ constexpr Parameter kParameters[] = {
 
 const Parameter* find_parameter(std::string_view name) {
   for (const Parameter& p : kParameters) {
-    if (p.name.size() == name.size() &&
-        std::equal(name.begin(), name.end(), p.name.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
-      return &p;
-    }
+    if (equals_ignore_case(p.name, name)) return &p;
   }
   return nullptr;
 }
 
 // "1gb", "512mb", "100k", "12345": Redis's memtoull. nullopt when it is not a memory value.
 std::optional<int64_t> parse_memory(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string lower = ascii_lowercase(text);
   static const std::pair<std::string_view, int64_t> kUnits[] = {
       {"gb", 1LL << 30}, {"mb", 1LL << 20}, {"kb", 1LL << 10}, {"g", 1000LL * 1000 * 1000},
       {"m", 1000LL * 1000}, {"k", 1000LL}, {"b", 1}};
@@ -113,8 +109,7 @@ std::optional<int64_t> parse_memory(std::string_view text) {
 std::optional<std::string> normalize(const Parameter& p, std::string_view value, std::string& out) {
   switch (p.type) {
     case Type::Bool: {
-      std::string lower(value);
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      const std::string lower = ascii_lowercase(value);
       if (lower != "yes" && lower != "no") return std::string("argument must be 'yes' or 'no'");
       out = lower;
       return std::nullopt;
@@ -133,8 +128,7 @@ std::optional<std::string> normalize(const Parameter& p, std::string_view value,
       return std::nullopt;
     }
     case Type::Enum: {
-      std::string lower(value);
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      const std::string lower = ascii_lowercase(value);
       std::string_view choices = p.choices;
       for (size_t start = 0; start <= choices.size();) {
         const size_t bar = std::min(choices.find('|', start), choices.size());

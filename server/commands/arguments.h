@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "protocol/errors.h"
+#include "protocol/ascii_case.h"
 #include "protocol/numbers.h"
 #include "server/command_context.h"
 
@@ -15,11 +16,7 @@ namespace rc {
 // Case-insensitive comparison of an argument with an option word ("nx", "EX", ...). Redis compares option
 // words as C strings, so a NUL byte ends the argument ("EX\0junk" is EX).
 inline bool is_word(std::string_view argument, std::string_view word) {
-  argument = argument.substr(0, argument.find('\0'));
-  return argument.size() == word.size() &&
-         std::equal(argument.begin(), argument.end(), word.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-         });
+  return equals_ignore_case(argument.substr(0, argument.find('\0')), word);
 }
 
 // The argument as an integer, or replies "value is not an integer or out of range" and returns nullopt.

@@ -50,8 +50,7 @@ void handle_config_set(CommandContext& ctx) {
   }
   std::vector<std::pair<std::string, std::string>> previous;
   for (size_t i = 2; i < ctx.argc(); i += 2) {
-    std::string name(ctx.arg(i));
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string name = ascii_lowercase(ctx.arg(i));
     previous.emplace_back(name, config.text(name));
     if (const auto error = config.set(name, ctx.arg(i + 1), false)) {
       for (const auto& [restore, value] : previous) config.restore(restore, value);

@@ -135,9 +135,7 @@ std::string info_text(Server& server, const std::vector<std::string_view>& reque
   static const char* kSections[] = {"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"};
   std::set<std::string> wanted;
   for (std::string_view name : requested) {
-    std::string lower(name);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    wanted.insert(lower);
+    wanted.insert(ascii_lowercase(name));
   }
   const bool everything = wanted.empty() || wanted.count("default") || wanted.count("all") || wanted.count("everything");
   std::string text;
