@@ -24,13 +24,29 @@ std::string invalid_expire_time(std::string_view command) {
   return fmt::format("ERR invalid expire time in '{}' command", command);
 }
 
-std::string unknown_subcommand(std::string_view subcommand, std::string_view container) {
-  std::string upper(container);
+namespace {
+
+std::string uppercase(std::string_view text) {
+  std::string upper(text);
   std::transform(upper.begin(), upper.end(), upper.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  // Redis prints the subcommand with "%.128s", which also stops at a NUL byte.
-  const std::string_view shown = subcommand.substr(0, std::min(subcommand.find('\0'), size_t{128}));
-  return fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", shown, upper);
+  return upper;
+}
+
+// Redis prints the subcommand with "%.128s", which also stops at a NUL byte.
+std::string_view as_printed(std::string_view subcommand) {
+  return subcommand.substr(0, std::min(subcommand.find('\0'), size_t{128}));
+}
+
+}  // namespace
+
+std::string unknown_subcommand(std::string_view subcommand, std::string_view container) {
+  return fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", as_printed(subcommand), uppercase(container));
+}
+
+std::string unknown_subcommand_or_arity(std::string_view subcommand, std::string_view container) {
+  return fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+                     as_printed(subcommand), uppercase(container));
 }
 
 }  // namespace rc::errors

@@ -61,5 +61,7 @@ std::string protocol_expected_dollar(char got);  // ERR Protocol error: expected
 std::string wrong_arity(std::string_view command_fullname);       // ...for 'get' command
 std::string invalid_expire_time(std::string_view command);         // ...in 'set' command
 std::string unknown_subcommand(std::string_view subcommand, std::string_view container);
+// What a container that checks its subcommand's arguments itself (DEBUG, FUNCTION FLUSH) answers.
+std::string unknown_subcommand_or_arity(std::string_view subcommand, std::string_view container);
 
 }  // namespace rc::errors

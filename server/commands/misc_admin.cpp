@@ -56,8 +56,7 @@ void handle_swapdb(CommandContext& ctx) {
 
 void handle_function_flush(CommandContext& ctx) {
   if (ctx.argc() > 3) {
-    return ctx.out.error(fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-                                     ctx.arg(1).substr(0, std::min(ctx.arg(1).find('\0'), size_t{128}))));
+    return ctx.out.error(errors::unknown_subcommand_or_arity(ctx.arg(1), "function"));
   }
   if (ctx.argc() == 3 && !is_word(ctx.arg(2), "sync") && !is_word(ctx.arg(2), "async")) {
     return ctx.out.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");

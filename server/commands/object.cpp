@@ -190,8 +190,7 @@ void handle_debug(CommandContext& ctx) {
     ctx.server.keyspace().set_active_expire(std::atoi(flag.c_str()) != 0);
     return ctx.out.ok();
   }
-  const std::string_view shown = sub.substr(0, std::min(sub.find('\0'), size_t{128}));
-  ctx.out.error(fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.", shown));
+  ctx.out.error(errors::unknown_subcommand_or_arity(sub, "debug"));
 }
 
 }  // namespace
