@@ -217,10 +217,12 @@ AofLog::AofLog(Config& config, Keyspace& keyspace)
       prefix_(config.text("appendfilename")),
       policy_(config.text("appendfsync") == "always" ? AofFsync::Always
               : config.text("appendfsync") == "no"   ? AofFsync::No
-                                                     : AofFsync::EverySec),
-      rdb_preamble_(config.text("aof-use-rdb-preamble") != "no") {}
+                                                     : AofFsync::EverySec) {}
 
 AofLog::~AofLog() { stop(); }
+
+// Read for each base written, as Redis does: CONFIG SET aof-use-rdb-preamble applies from the next rewrite.
+bool AofLog::use_rdb_preamble() const { return config_.text("aof-use-rdb-preamble") != "no"; }
 
 std::string AofLog::path(std::string_view name) const { return dir_ + "/" + std::string(name); }
 
@@ -476,7 +478,6 @@ std::optional<std::string> AofLog::enable() {
   if (started_) return std::nullopt;
   dir_ = config_.text("dir") + "/" + config_.text("appenddirname");
   prefix_ = config_.text("appendfilename");
-  rdb_preamble_ = config_.text("aof-use-rdb-preamble") != "no";
   if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) {
     return fmt::format("Can't create the append-only directory {}: {}", dir_, reason(errno));
   }
@@ -577,9 +578,10 @@ std::optional<std::string> AofLog::create_initial_files() {
     return fmt::format("Can't create the append-only directory {}: {}", dir_, reason(errno));
   }
   aof::Manifest manifest;
-  manifest.base = aof::ManifestFile{aof::base_file_name(prefix_, 1, rdb_preamble_), 1, aof::FileType::Base};
+  const bool rdb_preamble = use_rdb_preamble();
+  manifest.base = aof::ManifestFile{aof::base_file_name(prefix_, 1, rdb_preamble), 1, aof::FileType::Base};
   manifest.incrementals.push_back({aof::incremental_file_name(prefix_, 1), 1, aof::FileType::Incremental});
-  if (!write_base_file(keyspace_, path(manifest.base->name), rdb_preamble_, 0)) {
+  if (!write_base_file(keyspace_, path(manifest.base->name), rdb_preamble, 0)) {
     return fmt::format("Can't write the AOF base file {}: {}", path(manifest.base->name), reason(errno));
   }
   if (auto error = open_incremental(manifest.incrementals.back().name)) return error;
@@ -807,6 +809,7 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
   const int64_t started_ms = unix_time_ms();
   const bool waiting = waiting_rewrite_.load();
   const int64_t key_delay_us = key_save_delay_us();
+  const bool rdb_preamble = use_rdb_preamble();
   pid_t pid = -1;
   {
     rdb::SnapshotLocks locks(keyspace_);
@@ -817,7 +820,7 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
       return RewriteOutcome::Failed;
     }
     pid = ::fork();
-    if (pid == 0) run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble_, key_delay_us);
+    if (pid == 0) run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble, key_delay_us);
     if (pid > 0 && activating) {
       // Every write from now on is logged; every one before is in the child's snapshot.
       started_ = true;
@@ -834,15 +837,16 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
   rewrite_running_.store(true);
   child_pid_.store(pid);
   rewrite_started_ms_.store(started_ms);
-  rewrite_waiter_ = std::thread([this, pid, base_seq, started_ms] {
-    finish_rewrite(pid, path(temp_base_name(pid)), base_seq, started_ms);
+  rewrite_waiter_ = std::thread([this, pid, base_seq, rdb_preamble, started_ms] {
+    finish_rewrite(pid, path(temp_base_name(pid)), base_seq, rdb_preamble, started_ms);
   });
   return RewriteOutcome::Started;
 }
 
 // Waits for the child; on success installs its base: a new manifest with it and the incremental files
 // opened since the switch, then deletes the files no manifest lists any more.
-void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, int64_t started_ms) {
+void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, bool rdb_preamble,
+                            int64_t started_ms) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -854,7 +858,7 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
     const bool waiting = waiting_rewrite_.load();
     const aof::Manifest old = manifest_;
     aof::Manifest next;
-    next.base = aof::ManifestFile{aof::base_file_name(prefix_, base_seq, rdb_preamble_), base_seq, aof::FileType::Base};
+    next.base = aof::ManifestFile{aof::base_file_name(prefix_, base_seq, rdb_preamble), base_seq, aof::FileType::Base};
     if (waiting) {
       // The first base after enable(): the temporary incremental file gets its name now, in the same
       // manifest as the base, so no manifest ever lists one without the other.

@@ -142,7 +142,9 @@ class AofLog {
   std::optional<std::string> open_incremental(const std::string& name);
   std::optional<std::string> save_manifest(const aof::Manifest& manifest);
   std::optional<std::string> switch_incremental();
-  void finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, int64_t started_ms);
+  // `rdb_preamble`: whether the child wrote the base as RDB (the file's suffix says so).
+  void finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, bool rdb_preamble, int64_t started_ms);
+  bool use_rdb_preamble() const;
   // rewrite() without its checks; `activating` (enable): the log becomes active at the fork's instant and
   // the writer thread starts. Called with rewrite_mutex_ held.
   RewriteOutcome begin_rewrite(bool activating);
@@ -158,7 +160,6 @@ class AofLog {
   std::string dir_;     // dir/appenddirname
   std::string prefix_;  // appendfilename
   AofFsync policy_;
-  bool rdb_preamble_;
 
   // Held by the writer while it writes and fsyncs, and by a rewrite while it changes files: the file
   // descriptor, the manifest and the sizes belong to it.

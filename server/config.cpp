@@ -55,7 +55,8 @@ constexpr Parameter kParameters[] = {
     // With save points and this on, a failed background save refuses writes until a save succeeds.
     {"stop-writes-on-bgsave-error", Type::Bool, "yes", true},
     // The AOF (server/aof_log.h). CONFIG SET appendonly starts or stops it (handle_config_set); the
-    // others are read at startup or when it starts.
+    // rewrite settings and aof-use-rdb-preamble are read at each rewrite, the others at startup or when
+    // it starts.
     {"appendonly", Type::Bool, "no", true},
     {"appendfsync", Type::Enum, "everysec", false, 0, 0, "always|everysec|no"},
     {"appenddirname", Type::String, "appendonlydir", false},

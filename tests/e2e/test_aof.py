@@ -472,3 +472,24 @@ def test_shutdown_force_exits_while_the_first_base_is_written(start_server, tmp_
         assert c.read_all_until_close(timeout=DEADLINE) == b""  # no reply: the server exits
     assert srv.terminate_and_wait(timeout=DEADLINE) == 0
     assert "Writing initial AOF. Exit anyway." in srv.log_text()
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
+def test_config_set_aof_use_rdb_preamble_applies_to_the_next_rewrite(start_server, tmp_path, binary):
+    srv = start_aof(start_server, tmp_path, "--save", "", binary=binary)
+    with srv.connect() as c:
+        set_keys(c, "k", 100)
+        for preamble, suffix, magic in (("no", ".base.aof", b"*"), ("yes", ".base.rdb", b"REDIS")):
+            assert c.command("CONFIG", "SET", "aof-use-rdb-preamble", preamble) == b"+OK\r\n"
+            old_seq = base_seq(tmp_path)
+            assert c.command("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+            wait_rewrite_done(tmp_path, old_seq)
+            base = [line.split()[1] for line in manifest_text(tmp_path).splitlines() if line.endswith("type b")]
+            assert len(base) == 1 and base[0].endswith(suffix), (preamble, base)
+            assert (tmp_path / "appendonlydir" / base[0]).read_bytes().startswith(magic), preamble
+        set_keys(c, "after", 10)
+    assert srv.terminate_and_wait(timeout=DEADLINE) == 0
+    check_aof(tmp_path)
+    srv = start_aof(start_server, tmp_path, "--save", "", binary=binary)
+    with srv.connect() as c:
+        assert missing_keys(c, "k", 100) == [] and missing_keys(c, "after", 10) == []
