@@ -627,6 +627,7 @@ std::optional<std::string> load_commands(Server& server, ClientSession& client, 
     if (server.commands().find(argv[0]) == nullptr) {
       return fmt::format("Unknown command '{}' reading the append only file {} at offset {}", argv[0], file, position);
     }
+    if (server.loading().cancelled().load(std::memory_order_relaxed)) return std::string("the load was cancelled");
     replay(server, client, argv);
     ++commands;
     server.loading().loaded_bytes().store(loaded_before + position, std::memory_order_relaxed);
@@ -668,7 +669,8 @@ std::optional<std::string> AofLog::load_files(Server& server, const aof::Manifes
       return fmt::format("The AOF file {} listed in the manifest doesn't exist", file);
     }
     if (files[i].type == aof::FileType::Base && starts_with_rdb_magic(file)) {
-      const rdb::LoadWatch watch{&server.loading().loaded_bytes(), loaded_before, key_load_delay_us()};
+      const rdb::LoadWatch watch{&server.loading().loaded_bytes(), loaded_before, key_load_delay_us(),
+                                 &server.loading().cancelled()};
       const rdb::LoadResult result = rdb::load_rdb_file(file, keyspace_, unix_time_ms(), true, watch);
       if (!result.ok) return fmt::format("Bad AOF base file {}: {}", file, result.error);
       spdlog::info("DB loaded from base file {}: {} keys", files[i].name, result.keys_loaded);

@@ -12,6 +12,7 @@ void LoadingState::begin() {
   start_time_s_.store(unix_time_ms() / 1000, std::memory_order_relaxed);
   total_.store(0, std::memory_order_relaxed);
   loaded_.store(0, std::memory_order_relaxed);
+  cancelled_.store(false, std::memory_order_relaxed);
   active_.store(true, std::memory_order_release);
 }
 

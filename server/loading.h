@@ -16,6 +16,9 @@ class LoadingState {
   void set_total_bytes(uint64_t bytes) { total_.store(bytes, std::memory_order_relaxed); }
   // The loaders store how many of those bytes they have read.
   std::atomic<uint64_t>& loaded_bytes() { return loaded_; }
+  // SIGTERM or SHUTDOWN during the load: the loaders stop at the next key or command.
+  void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  const std::atomic<bool>& cancelled() const { return cancelled_; }
   void end();
 
   bool active() const { return active_.load(std::memory_order_acquire); }
@@ -27,6 +30,7 @@ class LoadingState {
   std::atomic<int64_t> start_time_s_{0};
   std::atomic<uint64_t> total_{0};
   std::atomic<uint64_t> loaded_{0};
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace rc

@@ -4,10 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -66,6 +70,19 @@ bool load_configuration(rc::Config& config, const rc::CommandLine& line) {
   return true;
 }
 
+const char* signal_name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+// Until `loaded`: 0, or the stop signal that came first. Checks every 10 ms (a load takes seconds; the
+// loader sets the flag, it does not signal).
+int wait_for_load(const sigset_t& stop_signals, const std::atomic<bool>& loaded) {
+  const timespec interval{0, 10'000'000};
+  while (!loaded.load()) {
+    const int received = sigtimedwait(&stop_signals, nullptr, &interval);
+    if (received == SIGINT || received == SIGTERM) return received;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,13 +137,25 @@ int main(int argc, char** argv) {
   }
   server.start_accepting();
   spdlog::info("Server listening on {} (port {})", where, server.port());
-  if (aof_at_startup) {
-    if (const auto error = aof->load_and_open(server)) {
-      spdlog::error("Fatal error loading the append only file: {}. Exiting.", *error);
-      return 1;
-    }
-  } else if (const auto error = server.persistence().load_at_startup(server.loading())) {
-    spdlog::error("Fatal error loading the DB: {}. Exiting.", *error);
+  // The files load on a thread of their own while this one keeps taking signals: SIGTERM, SIGINT or
+  // SHUTDOWN during the load stops it and exits without saving, as Redis does (the files stay as they were).
+  std::optional<std::string> load_error;
+  std::atomic<bool> loaded{false};
+  std::thread loader([&] {
+    load_error = aof_at_startup ? aof->load_and_open(server) : server.persistence().load_at_startup(server.loading());
+    loaded.store(true);
+  });
+  const int stop_signal = wait_for_load(stop_signals, loaded);
+  if (stop_signal != 0) server.loading().cancel();
+  loader.join();
+  if (stop_signal != 0) {
+    spdlog::info("Received {} while loading: exiting without saving...", signal_name(stop_signal));
+    server.stop();
+    spdlog::info("redis-clone is now ready to exit, bye bye...");
+    return 0;
+  }
+  if (load_error) {
+    spdlog::error("Fatal error loading the {}: {}. Exiting.", aof_at_startup ? "append only file" : "DB", *load_error);
     return 1;
   }
   if (aof_at_startup) aof->start();
@@ -144,7 +173,7 @@ int main(int argc, char** argv) {
   for (int attempt = 1;; ++attempt) {
     int received = 0;
     sigwait(&stop_signals, &received);
-    spdlog::info("Received {}, scheduling shutdown...", received == SIGINT ? "SIGINT" : "SIGTERM");
+    spdlog::info("Received {}, scheduling shutdown...", signal_name(received));
     const rc::AofLog* log = rc::AofLog::active();
     if (!server.shutdown_requested() && log != nullptr && log->refuses_shutdown(false)) continue;
     if (server.persistence().prepare_shutdown() || attempt == kMaxShutdownAttempts) break;

@@ -216,7 +216,7 @@ std::optional<std::string> Persistence::load_at_startup(LoadingState& loading) {
   const std::string path = file_path();
   const auto started = std::chrono::steady_clock::now();
   if (::stat(path.c_str(), &info) == 0) loading.set_total_bytes(static_cast<uint64_t>(info.st_size));
-  const rdb::LoadWatch watch{&loading.loaded_bytes(), 0, key_load_delay_us()};
+  const rdb::LoadWatch watch{&loading.loaded_bytes(), 0, key_load_delay_us(), &loading.cancelled()};
   const rdb::LoadResult result =
       rdb::load_rdb_file(path, keyspace_, unix_time_ms(), config_.text("rdbchecksum") != "no", watch);
   if (!result.ok) return result.error;

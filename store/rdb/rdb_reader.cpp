@@ -323,6 +323,9 @@ LoadResult parse_into(RdbParser& parser, Keyspace& keyspace, int64_t now_ms, con
   result.found = true;
   KeyRecord record;
   while (parser.next(record)) {
+    if (watch.cancelled != nullptr && watch.cancelled->load(std::memory_order_relaxed)) {
+      throw FormatError(record.offset, "the load was cancelled");
+    }
     if (watch.loaded_bytes != nullptr) {
       watch.loaded_bytes->store(watch.loaded_before + parser.offset(), std::memory_order_relaxed);
     }

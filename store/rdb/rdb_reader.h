@@ -107,6 +107,7 @@ struct LoadWatch {
   std::atomic<uint64_t>* loaded_bytes = nullptr;  // set to loaded_before + the bytes read, key by key
   uint64_t loaded_before = 0;                      // bytes of the earlier files of the same load (AOF)
   int64_t key_delay_us = 0;                        // a pause after each key, as Redis's key-load-delay
+  const std::atomic<bool>* cancelled = nullptr;    // once true, the load stops at the next key (an error)
 };
 
 // Loads `path` into `keyspace` (whose databases should be empty; a key met twice is an error). Keys whose

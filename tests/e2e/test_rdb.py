@@ -585,27 +585,34 @@ def ping_reply(srv: ServerProcess) -> bytes | None:
         return None
 
 
-@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
-def test_clients_get_loading_while_the_dataset_loads(start_server, launcher, tmp_path, monkeypatch, binary):
-    """As Redis: the server listens before it loads the file; meanwhile commands without the "loading" flag
-    get -LOADING, and INFO persistence shows the progress. Each key takes 2 ms to load here (Redis's
-    key-load-delay, or redis-clone's test hook), so the load lasts at least 4 s."""
+def start_slow_load(start_server, launcher, tmp_path, monkeypatch, binary, *extra) -> tuple[ServerProcess, bytes]:
+    """Writes a dump of 2000 keys, then starts a server on it whose load takes 2 ms per key (Redis's
+    key-load-delay, or redis-clone's test hook), so at least 4 s, and returns once PING answers -LOADING.
+    Returns the server and the file's bytes."""
     srv = start_in(start_server, tmp_path, "--save", "", binary=binary)
     with srv.connect() as c:
         pipeline_set(c, ((f"k{i}", str(i)) for i in range(2000)))
         ok(c, "SAVE")
     assert stop(srv) == 0
-    size = (tmp_path / "dump.rdb").stat().st_size
+    dump = (tmp_path / "dump.rdb").read_bytes()
     real = binary is not None or REAL
     if not real:
         monkeypatch.setenv("REDIS_CLONE_KEY_LOAD_DELAY_US", "2000")
     # Redis serves clients between pieces of the file: every 1 KB instead of every 2 MB here.
     delay = ["--key-load-delay", "2000", "--loading-process-events-interval-bytes", "1024"] if real else []
-    started = int(time.time())
     srv = launcher.track(ServerProcess(binary or binary_under_test(), free_port(),
-                                       ["--dir", str(tmp_path), "--save", "", *delay]))
+                                       ["--dir", str(tmp_path), *delay, *extra]))
     wait_for(lambda: ping_reply(srv) == LOADING, SAVE_DEADLINE, interval=0.02,
              what="-LOADING from PING while the file loads")
+    return srv, dump
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
+def test_clients_get_loading_while_the_dataset_loads(start_server, launcher, tmp_path, monkeypatch, binary):
+    """As Redis: the server listens before it loads the file; meanwhile commands without the "loading" flag
+    get -LOADING, and INFO persistence shows the progress."""
+    started = int(time.time())
+    srv, dump = start_slow_load(start_server, launcher, tmp_path, monkeypatch, binary, "--save", "")
     with srv.connect() as c:
         for command in (("GET", "k1"), ("SET", "x", "1"), ("DBSIZE",), ("KEYS", "*"), ("FLUSHALL",)):
             assert c.command(*command) == LOADING, command
@@ -614,8 +621,8 @@ def test_clients_get_loading_while_the_dataset_loads(start_server, launcher, tmp
         assert c.command("TIME").startswith(b"*2\r\n")
         info = info_section(c, "persistence")
         assert info["loading"] == "1"
-        assert int(info["loading_total_bytes"]) == size
-        assert 0 <= int(info["loading_loaded_bytes"]) <= size
+        assert int(info["loading_total_bytes"]) == len(dump)
+        assert 0 <= int(info["loading_loaded_bytes"]) <= len(dump)
         assert started - 1 <= int(info["loading_start_time"]) <= int(time.time()) + 1
         assert 0 <= float(info["loading_loaded_perc"]) <= 100
         wait_for(lambda: c.command("PING") == b"+PONG\r\n", SAVE_DEADLINE, interval=0.05, what="the load to end")
@@ -625,6 +632,26 @@ def test_clients_get_loading_while_the_dataset_loads(start_server, launcher, tmp
         ok(c, "SELECT", "0")
         assert value(c, "DBSIZE") == 2000
         assert value(c, "EXISTS", "x") == 0  # the refused SET did nothing
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SHUTDOWN"])
+@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
+def test_a_stop_during_the_load_exits_at_once_without_saving(start_server, launcher, tmp_path, monkeypatch,
+                                                             binary, how):
+    """As Redis: a stop asked for while the file loads ends the process without waiting for the load, and
+    saves nothing (with save points set, a save would write the half-loaded dataset over the file)."""
+    srv, dump = start_slow_load(start_server, launcher, tmp_path, monkeypatch, binary, "--save", "1 1")
+    if how == "SIGTERM":
+        srv.proc.send_signal(signal.SIGTERM)
+    else:
+        with srv.connect() as c:
+            c.send_command("SHUTDOWN", "SAVE")  # even when asked to save
+            assert c.read_all_until_close(timeout=SAVE_DEADLINE) == b""
+    assert srv.proc.wait(timeout=SAVE_DEADLINE) == 0  # (the deadline is the test's, not a timing claim)
+    assert srv.terminate_and_wait() == 0  # already gone: only marks it stopped
+    assert "Done loading RDB" not in srv.log_text()  # it did not wait for the load to end
+    assert (tmp_path / "dump.rdb").read_bytes() == dump
+    assert temp_files(tmp_path) == []
 
 
 @pytest.mark.clone_only
