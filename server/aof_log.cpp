@@ -718,16 +718,18 @@ namespace {
 
 std::string temp_base_name(pid_t child) { return fmt::format("temp-rewriteaof-bg-{}.aof", child); }
 
-// The rewrite child: alone in its process (no lock, no log), it writes the base and exits.
+// The rewrite child: alone in its process (no lock, no log), it writes the base, reports how much memory
+// it copied on write (aof_last_cow_size) and exits.
 [[noreturn]] void run_rewrite_child(const Keyspace& keyspace, const std::string& file, bool rdb_preamble,
-                                    int64_t key_delay_us) {
+                                    int64_t key_delay_us, int report_fd) {
   // Dies with the server (kill -9 of the parent must not leave a writer behind), and lets go of its
   // sockets so that a restarted server can listen on the same port at once.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  prepare_forked_child(-1);
+  prepare_forked_child(report_fd);
   int code = 1;
   try {
     code = write_base_file(keyspace, file, rdb_preamble, key_delay_us) ? 0 : 1;
+    if (code == 0) report_to_parent(report_fd, std::to_string(private_dirty_bytes()));
   } catch (...) {
   }
   ::_exit(code);
@@ -812,17 +814,27 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
   const bool waiting = waiting_rewrite_.load();
   const int64_t key_delay_us = key_save_delay_us();
   const bool rdb_preamble = use_rdb_preamble();
+  int report[2] = {-1, -1};
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    spdlog::warn("Can't rewrite append only file in background: pipe: {}", reason(errno));
+    note_rewrite_failed();
+    return RewriteOutcome::Failed;
+  }
   pid_t pid = -1;
   {
     rdb::SnapshotLocks locks(keyspace_);
     WriteRound io(*this);
     if (auto error = waiting ? restart_temp_incremental() : switch_incremental()) {
       spdlog::warn("Can't rewrite the append only file: {}", *error);
-      last_rewrite_ok_.store(false);
+      ::close(report[0]);
+      ::close(report[1]);
+      note_rewrite_failed();
       return RewriteOutcome::Failed;
     }
     pid = ::fork();
-    if (pid == 0) run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble, key_delay_us);
+    if (pid == 0) {
+      run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble, key_delay_us, report[1]);
+    }
     if (pid > 0 && activating) {
       // Every write from now on is logged; every one before is in the child's snapshot.
       started_ = true;
@@ -830,28 +842,35 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
       g_active.store(this, std::memory_order_release);
     }
   }  // writers go on, into the new incremental file
+  const int fork_error = errno;
+  ::close(report[1]);
   if (pid < 0) {
-    spdlog::warn("Can't rewrite append only file in background: fork: {}", reason(errno));
-    last_rewrite_ok_.store(false);
+    ::close(report[0]);
+    spdlog::warn("Can't rewrite append only file in background: fork: {}", reason(fork_error));
+    note_rewrite_failed();
     return RewriteOutcome::Failed;
   }
   spdlog::info("Background append only file rewriting started by pid {}", pid);
+  rewrites_.fetch_add(1);
   rewrite_running_.store(true);
   child_pid_.store(pid);
   rewrite_started_ms_.store(started_ms);
-  rewrite_waiter_ = std::thread([this, pid, base_seq, rdb_preamble, started_ms] {
-    finish_rewrite(pid, path(temp_base_name(pid)), base_seq, rdb_preamble, started_ms);
+  const int report_fd = report[0];
+  rewrite_waiter_ = std::thread([this, pid, report_fd, base_seq, rdb_preamble, started_ms] {
+    finish_rewrite(pid, report_fd, path(temp_base_name(pid)), base_seq, rdb_preamble, started_ms);
   });
   return RewriteOutcome::Started;
 }
 
 // Waits for the child; on success installs its base: a new manifest with it and the incremental files
 // opened since the switch, then deletes the files no manifest lists any more.
-void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, bool rdb_preamble,
+void AofLog::finish_rewrite(pid_t pid, int report_fd, std::string temp_path, int64_t base_seq, bool rdb_preamble,
                             int64_t started_ms) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  const std::string report = read_child_report(report_fd);
+  ::close(report_fd);
   const bool child_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   bool ok = false;
   std::vector<std::string> obsolete;  // deleted after io_mutex_ is let go: unlinking GBs can take a while
@@ -899,8 +918,11 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
   for (const std::string& file : obsolete) ::unlink(file.c_str());
   if (!ok) ::unlink(temp_path.c_str());
   if (ok) {
+    last_cow_size_.store(static_cast<uint64_t>(std::max<int64_t>(0, parse_int64(report).value_or(0))));
+    consecutive_failures_.store(0);
     spdlog::info("Background AOF rewrite finished successfully");
   } else {
+    consecutive_failures_.fetch_add(1);
     spdlog::warn("Background AOF rewrite failed (child status {})", status);
     if (waiting_rewrite_.load()) {
       // As Redis, which stays in AOF_WAIT_REWRITE and schedules another rewrite: the writer thread tries
@@ -914,6 +936,11 @@ void AofLog::finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, 
   last_rewrite_time_sec_.store((unix_time_ms() - started_ms) / 1000);
   child_pid_.store(0);
   rewrite_running_.store(false);
+}
+
+void AofLog::note_rewrite_failed() {
+  last_rewrite_ok_.store(false);
+  consecutive_failures_.fetch_add(1);
 }
 
 // auto-aof-rewrite-percentage / auto-aof-rewrite-min-size, checked by the writer after its writes.
@@ -936,28 +963,42 @@ void AofLog::maybe_auto_rewrite() {
 }
 
 std::string AofLog::info_fields() const {
+  const bool enabled = active() == this;
   const int64_t started = rewrite_started_ms_.load();
   const bool running = rewrite_running_.load();
+  // Redis's order. The rewrite figures outlive CONFIG SET appendonly no, as Redis's server-wide ones do;
+  // there are no modules, so no module fork.
+  std::string fields = fmt::format(
+      "aof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\n"
+      "aof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\n"
+      "aof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\naof_last_write_status:{}\r\n"
+      "aof_last_cow_size:{}\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+      enabled ? 1 : 0, running ? 1 : 0, enabled && waiting_rewrite_.load() && !running ? 1 : 0,
+      last_rewrite_time_sec_.load(), running ? (unix_time_ms() - started) / 1000 : -1,
+      last_rewrite_ok_.load() ? "ok" : "err", rewrites_.load(), consecutive_failures_.load(),
+      enabled && disk_error() != 0 ? "err" : "ok", last_cow_size_.load());
+  if (!enabled) return fields;
   size_t buffered = unwritten_size_.load(std::memory_order_relaxed);
   {
     std::lock_guard lock(buffer_mutex_);
     buffered += buffer_.size();
   }
-  return fmt::format(
-      "aof_enabled:1\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\n"
-      "aof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\n"
-      "aof_last_write_status:{}\r\naof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:0\r\n"
-      "aof_buffer_length:{}\r\n",
-      running ? 1 : 0, waiting_rewrite_.load() && !running ? 1 : 0, last_rewrite_time_sec_.load(), running ? (unix_time_ms() - started) / 1000 : -1,
-      last_rewrite_ok_.load() ? "ok" : "err", disk_error() == 0 ? "ok" : "err", current_size_.load(),
-      base_size_.load(), buffered);
+  // No background fsync queue and no postponed writes here: a reply's write is never put off.
+  return fields + fmt::format(
+                      "aof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:0\r\naof_buffer_length:{}\r\n"
+                      "aof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
+                      current_size_.load(), base_size_.load(), buffered);
 }
 
 std::string aof_info_fields() {
-  const AofLog* log = AofLog::active();
+  // The log main creates whether or not the AOF is on (its rewrite figures outlive a switch-off).
+  const AofLog* log = AofLog::instance();
+  if (log == nullptr) log = AofLog::active();
   if (log != nullptr) return log->info_fields();
   return "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
-         "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n";
+         "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
+         "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
+         "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n";
 }
 
 }  // namespace rc

@@ -143,7 +143,10 @@ class AofLog {
   std::optional<std::string> save_manifest(const aof::Manifest& manifest);
   std::optional<std::string> switch_incremental();
   // `rdb_preamble`: whether the child wrote the base as RDB (the file's suffix says so).
-  void finish_rewrite(pid_t pid, std::string temp_path, int64_t base_seq, bool rdb_preamble, int64_t started_ms);
+  void finish_rewrite(pid_t pid, int report_fd, std::string temp_path, int64_t base_seq, bool rdb_preamble,
+                      int64_t started_ms);
+  // A rewrite that could not start (no pipe, no new incremental file, no fork).
+  void note_rewrite_failed();
   bool use_rdb_preamble() const;
   // rewrite() without its checks; `activating` (enable): the log becomes active at the fork's instant and
   // the writer thread starts. Called with rewrite_mutex_ held.
@@ -199,6 +202,9 @@ class AofLog {
   std::mutex rewrite_mutex_;  // one rewrite at a time
   std::atomic<bool> rewrite_running_{false};
   std::atomic<bool> last_rewrite_ok_{true};
+  std::atomic<int64_t> rewrites_{0};              // started (INFO aof_rewrites)
+  std::atomic<int64_t> consecutive_failures_{0};  // since the last success (aof_rewrites_consecutive_failures)
+  std::atomic<uint64_t> last_cow_size_{0};        // of the last successful rewrite child (aof_last_cow_size)
   std::atomic<int64_t> last_rewrite_time_sec_{-1};
   std::atomic<pid_t> child_pid_{0};
   std::atomic<int64_t> rewrite_started_ms_{0};

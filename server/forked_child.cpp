@@ -1,10 +1,55 @@
 #include "server/forked_child.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
 namespace rc {
+
+namespace {
+constexpr size_t kMaxReportBytes = 4096;
+}  // namespace
+
+uint64_t private_dirty_bytes() {
+  const int fd = ::open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[4096];
+  const ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  const char* field = std::strstr(text, "Private_Dirty:");
+  if (field == nullptr) return 0;
+  return std::strtoull(field + std::strlen("Private_Dirty:"), nullptr, 10) * 1024;
+}
+
+void report_to_parent(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+std::string read_child_report(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  std::string text;
+  char buffer[512];
+  while (text.size() < kMaxReportBytes) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  return text;
+}
 
 void prepare_forked_child(int keep) {
   sigset_t none;

@@ -35,7 +35,6 @@ namespace {
 // As Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, save points wait this long
 // before trying again.
 constexpr int64_t kBgsaveRetryDelaySeconds = 5;
-constexpr size_t kMaxReportBytes = 4096;
 
 int64_t unix_seconds() { return unix_time_ms() / 1000; }
 
@@ -45,31 +44,6 @@ uint64_t used_memory() {
 }
 
 // ---- the child's side: only this thread exists, so no locks, no logging, nothing but malloc ----
-
-// The child's private dirty memory: pages it holds alone, i.e. the copies made because the parent
-// wrote to them (Redis's rdb_last_cow_size comes from the same /proc figure).
-uint64_t private_dirty_bytes() {
-  const int fd = ::open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char text[4096];
-  const ssize_t n = ::read(fd, text, sizeof text - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  text[n] = '\0';
-  const char* field = std::strstr(text, "Private_Dirty:");
-  if (field == nullptr) return 0;
-  return std::strtoull(field + std::strlen("Private_Dirty:"), nullptr, 10) * 1024;
-}
-
-void write_all(int fd, const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
-}
 
 [[noreturn]] void run_child(const Keyspace& keyspace, const rdb::SaveRequest& request, int report_fd) {
   prepare_forked_child(report_fd);
@@ -87,7 +61,7 @@ void write_all(int fd, const std::string& text) {
   } catch (...) {
     report = "err out of memory while saving";
   }
-  write_all(report_fd, report);
+  report_to_parent(report_fd, report);
   ::_exit(code);
 }
 
@@ -114,22 +88,6 @@ ChildReport parse_report(const std::string& text) {
     report.cow = cow;
   }
   return report;
-}
-
-// What the child wrote before it exited. Read after waitpid and without blocking: another process forked
-// meanwhile (an AOF rewrite) may hold a copy of the pipe's write end, so EOF may never come. The report
-// is far smaller than a pipe's buffer, so the child never waits for us to read it.
-std::string read_report(int fd) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  std::string text;
-  char buffer[512];
-  while (text.size() < kMaxReportBytes) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  return text;
 }
 
 // SingleSpaces keeps the empty words between adjacent spaces, as Redis's sdssplitlen; AnyWhitespace
@@ -410,7 +368,7 @@ void Persistence::wait_for_child(Child child) {
   int status = 0;
   while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
-  const ChildReport report = parse_report(read_report(child.report_fd));
+  const ChildReport report = parse_report(read_child_report(child.report_fd));
   ::close(child.report_fd);
   const int64_t now_ms = unix_time_ms();
   const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && report.ok;

@@ -7,6 +7,7 @@ during a rewrite.
 from __future__ import annotations
 
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -493,3 +494,63 @@ def test_config_set_aof_use_rdb_preamble_applies_to_the_next_rewrite(start_serve
     srv = start_aof(start_server, tmp_path, "--save", "", binary=binary)
     with srv.connect() as c:
         assert missing_keys(c, "k", 100) == [] and missing_keys(c, "after", 10) == []
+
+
+# INFO persistence fields Redis 7.0 has that redis-clone leaves out: a background child's live progress
+# (its copy-on-write so far and the keys it has written), which would need the child to report as it goes.
+CHILD_PROGRESS_FIELDS = {"current_cow_peak", "current_cow_size", "current_cow_size_age", "current_fork_perc",
+                         "current_save_keys_processed", "current_save_keys_total"}
+
+
+def persistence_field_names(srv: ServerProcess) -> list[str]:
+    with srv.connect() as c:
+        text = parse(c.command("INFO", "persistence")).value.decode()
+    return [line.split(":", 1)[0] for line in text.split("\r\n") if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("appendonly", ["no", "yes"])
+def test_info_persistence_has_redis_fields_in_redis_order(start_server, tmp_path, appendonly):
+    redis = start_server(["--dir", str(tmp_path / "redis"), "--appendonly", appendonly], binary=REFERENCE_REDIS) \
+        if (tmp_path / "redis").mkdir() is None else None
+    clone = start_server(["--dir", str(tmp_path), "--save", "", "--appendonly", appendonly])
+    expected = [name for name in persistence_field_names(redis) if name not in CHILD_PROGRESS_FIELDS]
+    assert persistence_field_names(clone) == expected
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
+def test_info_counts_rewrites_and_failures(start_server, tmp_path, binary):
+    srv = start_aof(start_server, tmp_path, "--save", "", binary=binary)
+    with srv.connect() as c:
+        # 1 MB of random values (LZF cannot shrink them): a base far larger than the server's log.
+        rng = random.Random(7)
+        for start in range(0, 1000, 100):
+            assert c.command("MSET", *[x for i in range(start, start + 100) for x in (f"k{i}", rng.randbytes(1000))]) \
+                == b"+OK\r\n"
+        before = int(info_section(c, "persistence")["aof_rewrites"])
+        for _ in range(2):
+            old_seq = base_seq(tmp_path)
+            assert c.command("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+            wait_rewrite_done(tmp_path, old_seq)
+        wait_for(lambda: info_section(c, "persistence")["aof_rewrite_in_progress"] == "0", DEADLINE, interval=0.02,
+                 what="the rewrite to be reaped")
+        info = info_section(c, "persistence")
+        assert int(info["aof_rewrites"]) == before + 2
+        assert info["aof_rewrites_consecutive_failures"] == "0" and info["aof_last_bgrewrite_status"] == "ok"
+        assert int(info["aof_last_cow_size"]) >= 0
+        assert info["module_fork_in_progress"] == "0" and info["module_fork_last_cow_size"] == "0"
+        # A child that cannot write its base: files may grow to 256 KB, room for the server's log, its
+        # manifest and new incremental file, not for a 1 MB base (a read-only directory would not stop root).
+        _, hard = resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE)
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE, (256 * 1024, hard))
+        assert c.command("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        wait_for(lambda: info_section(c, "persistence")["aof_last_bgrewrite_status"] == "err", DEADLINE,
+                 interval=0.02, what="the failed rewrite")
+        wait_for(lambda: info_section(c, "persistence")["aof_rewrites_consecutive_failures"] == "1", DEADLINE,
+                 interval=0.02, what="the failure counted")
+        assert int(info_section(c, "persistence")["aof_rewrites"]) == before + 3
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE, (hard, hard))
+        old_seq = base_seq(tmp_path)
+        assert c.command("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        wait_rewrite_done(tmp_path, old_seq)
+        wait_for(lambda: info_section(c, "persistence")["aof_rewrites_consecutive_failures"] == "0", DEADLINE,
+                 interval=0.02, what="the count reset by a success")
