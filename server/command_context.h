@@ -22,6 +22,17 @@ struct CommandContext {
   size_t argc() const { return argv.size(); }
   std::string_view arg(size_t index) const { return argv[index]; }
   Database& db() const;
+  // A read of `key` as Redis's lookupKeyRead: fn(const Entry*) under the shard lock, counted as a
+  // keyspace hit or miss. (Write commands use db().write(), whose lookups do not count.)
+  template <typename Fn>
+  auto read_key(std::string_view key, Fn&& fn) const {
+    return db().read(key, [&](const Entry* entry) {
+      count_lookup(entry);
+      return fn(entry);
+    });
+  }
+  // Counts a lookup made some other way as a read (GETDEL, GETSET, SET ... GET, GETEX, COPY's source).
+  void count_lookup(const Entry* entry) const;
   // Logs the change just made to the AOF (Redis's alsoPropagate), in the client's database. Call it
   // inside the write lambda / ShardLocks scope that made the change, so that the log's order is the
   // order of application; pass absolute expiry times (PXAT, PEXPIREAT) so that a replay is correct later.

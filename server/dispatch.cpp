@@ -52,6 +52,8 @@ std::optional<std::string> disk_error_refusal(Server& server) {
 
 Database& CommandContext::db() const { return server.keyspace().db(client.db.load(std::memory_order_relaxed)); }
 
+void CommandContext::count_lookup(const Entry* entry) const { server.stats().lookups.record(entry != nullptr); }
+
 namespace {
 
 template <typename Argv>

@@ -15,6 +15,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/loading.h"
+#include "server/lookup_stats.h"
 #include "server/persistence.h"
 #include "store/active_expiry.h"
 #include "store/keyspace.h"
@@ -26,6 +27,7 @@ struct ServerStats {
   std::atomic<uint64_t> rejected_connections{0};
   // Successful write commands (Redis's server.dirty): save points and rdb_changes_since_last_save.
   std::atomic<uint64_t> dirty{0};
+  LookupStats lookups;  // keyspace_hits / keyspace_misses
 };
 
 class Server {

@@ -113,7 +113,7 @@ void handle_pexpireat(CommandContext& ctx) { expire_generic(ctx, false, false, "
 // TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 for a key without expiry, else the time
 // left (or the absolute time), in seconds rounded to the nearest as Redis does, or in milliseconds.
 void reply_ttl(CommandContext& ctx, bool milliseconds, bool absolute) {
-  const int64_t ttl = ctx.db().read(ctx.arg(1), [&](const Entry* entry) -> int64_t {
+  const int64_t ttl = ctx.read_key(ctx.arg(1), [&](const Entry* entry) -> int64_t {
     if (entry == nullptr) return -2;
     if (!entry->has_expiry()) return -1;
     const int64_t value = absolute ? entry->expire_at() : entry->expire_at() - unix_time_ms();

@@ -98,9 +98,9 @@ std::string stats_section(Server& server) {
   server.clients().for_each([&](const ClientSession& client) { commands += client.commands_processed.load(); });
   return fmt::format(
       "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\nrejected_connections:{}\r\n"
-      "expired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\n",
+      "expired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n",
       server.clients().total_connections(), commands, server.stats().rejected_connections.load(),
-      server.keyspace().expired_keys());
+      server.keyspace().expired_keys(), server.stats().lookups.hits(), server.stats().lookups.misses());
 }
 
 std::string replication_section(Server& server) {

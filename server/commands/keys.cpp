@@ -33,13 +33,13 @@ void handle_del(CommandContext& ctx) {
 void handle_exists(CommandContext& ctx) {
   int64_t found = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
-    found += ctx.db().read(ctx.arg(i), [](const Entry* entry) { return entry != nullptr ? 1 : 0; });
+    found += ctx.read_key(ctx.arg(i), [](const Entry* entry) { return entry != nullptr ? 1 : 0; });
   }
   ctx.out.integer(found);
 }
 
 void handle_type(CommandContext& ctx) {
-  const bool exists = ctx.db().read(ctx.arg(1), [](const Entry* entry) { return entry != nullptr; });
+  const bool exists = ctx.read_key(ctx.arg(1), [](const Entry* entry) { return entry != nullptr; });
   ctx.out.simple(exists ? "string" : "none");
 }
 
@@ -115,6 +115,7 @@ void handle_copy(CommandContext& ctx) {
   }
   {
     const KeySlot source = slot_in_locked_shard(source_db, ctx.arg(1), now, garbage);
+    ctx.count_lookup(source.get());
     if (source.get() == nullptr || (target_exists && !replace)) return ctx.out.integer(0);
     copy = copy_entry(*source.get(), ctx.arg(2));
   }

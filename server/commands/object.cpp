@@ -51,7 +51,7 @@ int64_t refcount(const Entry& entry) {
 // OBJECT subcommands on a missing key reply a null; otherwise reply(entry) runs under the shard's lock.
 template <typename Reply>
 void object_reply(CommandContext& ctx, Reply&& reply) {
-  ctx.db().read(ctx.arg(2), [&](const Entry* entry) {
+  ctx.read_key(ctx.arg(2), [&](const Entry* entry) {
     if (entry == nullptr) return ctx.out.null();
     reply(*entry);
   });

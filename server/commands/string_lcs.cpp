@@ -139,7 +139,7 @@ void reply_ranges(CommandContext& ctx, const LcsResult& result, const LcsOptions
 
 // Copies the string at `key` ("" when missing); false when it holds another type.
 bool read_string(CommandContext& ctx, std::string_view key, std::string& value) {
-  return ctx.db().read(key, [&](const Entry* entry) {
+  return ctx.read_key(key, [&](const Entry* entry) {
     if (entry == nullptr) return true;
     if (!holds_string(*entry)) return false;
     value.assign(entry->value());

@@ -16,7 +16,7 @@ namespace {
 void handle_mget(CommandContext& ctx) {
   ctx.out.array(ctx.argc() - 1);
   for (size_t i = 1; i < ctx.argc(); ++i) {
-    ctx.db().read(ctx.arg(i), [&](const Entry* entry) {
+    ctx.read_key(ctx.arg(i), [&](const Entry* entry) {
       if (entry == nullptr || !holds_string(*entry)) return ctx.out.null();
       ctx.out.bulk(entry->value());
     });

@@ -37,7 +37,7 @@ void handle_append(CommandContext& ctx) {
 }
 
 void handle_strlen(CommandContext& ctx) {
-  ctx.db().read(ctx.arg(1), [&](const Entry* entry) {
+  ctx.read_key(ctx.arg(1), [&](const Entry* entry) {
     if (entry == nullptr) return ctx.out.integer(0);
     if (!holds_string(*entry)) return ctx.out.error(errors::kWrongType);
     ctx.out.integer(static_cast<int64_t>(entry->value().size()));
@@ -51,7 +51,7 @@ void handle_getrange(CommandContext& ctx) {
   if (!start) return;
   const auto end = integer_or_reply(ctx, ctx.arg(3));
   if (!end) return;
-  ctx.db().read(ctx.arg(1), [&](const Entry* entry) {
+  ctx.read_key(ctx.arg(1), [&](const Entry* entry) {
     if (entry == nullptr) return ctx.out.bulk("");
     if (!holds_string(*entry)) return ctx.out.error(errors::kWrongType);
     ctx.out.bulk(string_range(entry->value(), *start, *end));

@@ -30,7 +30,7 @@ bool reply_value(CommandContext& ctx, const Entry* entry) {
 }
 
 void handle_get(CommandContext& ctx) {
-  ctx.db().read(ctx.arg(1), [&](const Entry* entry) { reply_value(ctx, entry); });
+  ctx.read_key(ctx.arg(1), [&](const Entry* entry) { reply_value(ctx, entry); });
 }
 
 // The options SET and GETEX share, read as parseExtendedStringArgumentsOrReply does. An option may repeat
@@ -142,6 +142,7 @@ void handle_set(CommandContext& ctx) {
   if (!expire_at) return;
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     const Entry* current = slot.get();
+    if (options->get) ctx.count_lookup(current);
     if (options->get && !reply_value(ctx, current)) return;
     if ((options->nx && current != nullptr) || (options->xx && current == nullptr)) {
       if (!options->get) ctx.out.null();
@@ -187,6 +188,7 @@ void handle_setnx(CommandContext& ctx) {
 // GETSET: the old value, then a plain SET (which drops any TTL).
 void handle_getset(CommandContext& ctx) {
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
+    ctx.count_lookup(slot.get());
     if (!reply_value(ctx, slot.get())) return;
     slot.set(ctx.arg(2), Entry::kNoExpiry);
     ctx.propagate({"SET", ctx.arg(1), ctx.arg(2)});
@@ -195,6 +197,7 @@ void handle_getset(CommandContext& ctx) {
 
 void handle_getdel(CommandContext& ctx) {
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
+    ctx.count_lookup(slot.get());
     if (!reply_value(ctx, slot.get())) return;
     if (slot.erase()) ctx.propagate({"DEL", ctx.arg(1)});
   });
@@ -224,6 +227,7 @@ void handle_getex(CommandContext& ctx) {
   if (!options) return;
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     const Entry* entry = slot.get();
+    ctx.count_lookup(entry);
     if (entry == nullptr) return ctx.out.null();
     if (!string_or_reply(ctx, entry)) return;
     const auto expire_at = expire_time_or_reply(ctx, *options, "getex");
