@@ -831,7 +831,7 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
       note_rewrite_failed();
       return RewriteOutcome::Failed;
     }
-    pid = ::fork();
+    pid = timed_fork();
     if (pid == 0) {
       run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble, key_delay_us, report[1]);
     }

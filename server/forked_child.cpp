@@ -5,7 +5,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,7 +15,23 @@ namespace rc {
 
 namespace {
 constexpr size_t kMaxReportBytes = 4096;
+std::atomic<uint64_t> g_total_forks{0};
+std::atomic<uint64_t> g_latest_fork_usec{0};
 }  // namespace
+
+pid_t timed_fork() {
+  const auto started = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  if (pid > 0) {
+    const auto took = std::chrono::steady_clock::now() - started;
+    g_latest_fork_usec.store(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+    g_total_forks.fetch_add(1);
+  }
+  return pid;
+}
+
+uint64_t total_forks() { return g_total_forks.load(); }
+uint64_t latest_fork_usec() { return g_latest_fork_usec.load(); }
 
 uint64_t private_dirty_bytes() {
   const int fd = ::open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);

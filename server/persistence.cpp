@@ -355,7 +355,7 @@ Persistence::ForkTiming Persistence::fork_snapshot(rdb::SaveRequest& request, in
     locked = Clock::now();
     child.dirty_at_fork = dirty_.load();
     request.now_ms = unix_time_ms();
-    child.pid = ::fork();
+    child.pid = timed_fork();
     if (child.pid == 0) run_child(keyspace_, request, report_fd);
     fork_error = errno;
   }

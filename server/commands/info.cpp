@@ -17,6 +17,7 @@
 #include "server/commands/info.h"
 #include "server/commands/registry.h"
 #include "server/aof_log.h"
+#include "server/forked_child.h"
 #include "server/server.h"
 #include "store/clock.h"
 
@@ -98,9 +99,11 @@ std::string stats_section(Server& server) {
   server.clients().for_each([&](const ClientSession& client) { commands += client.commands_processed.load(); });
   return fmt::format(
       "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\nrejected_connections:{}\r\n"
-      "expired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n",
+      "expired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\nlatest_fork_usec:{}\r\n"
+      "total_forks:{}\r\n",
       server.clients().total_connections(), commands, server.stats().rejected_connections.load(),
-      server.keyspace().expired_keys(), server.stats().lookups.hits(), server.stats().lookups.misses());
+      server.keyspace().expired_keys(), server.stats().lookups.hits(), server.stats().lookups.misses(),
+      latest_fork_usec(), total_forks());
 }
 
 std::string replication_section(Server& server) {

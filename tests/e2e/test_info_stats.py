@@ -1,7 +1,11 @@
-"""INFO stats keyspace_hits and keyspace_misses against Debian's redis-server 7.0: each command below, run
-in order on one connection from an empty dataset, must move the two counters as Redis's do. Read commands
+"""INFO stats against Debian's redis-server 7.0.
+
+keyspace_hits and keyspace_misses: each command below, run in order on one connection from an empty
+dataset, must move the two counters as Redis's do. Read commands
 count each key they look up (GET, MGET, EXISTS, TTL, OBJECT, LCS, ...), and so do GETEX, GETDEL, GETSET,
-SET ... GET and COPY's source; write lookups (INCR, APPEND, SETNX, RENAME, ...) and MEMORY USAGE do not."""
+SET ... GET and COPY's source; write lookups (INCR, APPEND, SETNX, RENAME, ...) and MEMORY USAGE do not.
+
+total_forks and latest_fork_usec: BGSAVE and BGREWRITEAOF each fork once, and the fork is timed."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import shlex
 import pytest
 
 from conftest import REFERENCE_REDIS, binary_under_test
-from resp import info_section
+from resp import info_section, wait_bgsave_done, wait_for
 
 # (command, keyspace_hits added, keyspace_misses added), as Redis 7.0 counts them.
 HITS_AND_MISSES = [
@@ -88,3 +92,20 @@ def test_keyspace_hits_and_misses_count_as_redis(start_server, binary):
             got.append((line, now_hits - hits, now_misses - misses))
             hits, misses = now_hits, now_misses
     assert got == HITS_AND_MISSES
+
+
+@pytest.mark.parametrize("binary", [REFERENCE_REDIS, None], ids=["redis-server", "under-test"])
+def test_forks_are_counted_and_timed(start_server, tmp_path, binary):
+    srv = start_server(["--dir", str(tmp_path), "--save", "", "--appendonly", "yes"],
+                       binary=binary or binary_under_test())
+    with srv.connect() as c:
+        assert c.command("SET", "k", "v") == b"+OK\r\n"
+        before = int(info_section(c, "stats")["total_forks"])
+        assert c.command("BGSAVE") == b"+Background saving started\r\n"
+        wait_bgsave_done(c, 60.0)
+        assert int(info_section(c, "stats")["total_forks"]) == before + 1
+        assert int(info_section(c, "stats")["latest_fork_usec"]) > 0
+        assert c.command("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        wait_for(lambda: info_section(c, "persistence")["aof_rewrite_in_progress"] == "0", 60.0, interval=0.02,
+                 what="the rewrite to end")
+        assert int(info_section(c, "stats")["total_forks"]) == before + 2
