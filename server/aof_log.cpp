@@ -82,15 +82,7 @@ WriteOutcome write_as_far_as_possible(int fd, std::string_view data) {
   std::_Exit(1);
 }
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
+bool write_all(int fd, std::string_view data) { return write_as_far_as_possible(fd, data).error == 0; }
 
 bool fsync_directory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -512,7 +504,6 @@ std::optional<std::string> AofLog::enable() {
     last_fsync_ms_ = unix_time_ms();
   }
   waiting_rewrite_.store(true);
-  rewrite_failures_ = 0;
   RewriteOutcome outcome = RewriteOutcome::Failed;
   {
     std::lock_guard guard(rewrite_mutex_);
@@ -803,7 +794,7 @@ std::optional<std::string> AofLog::restart_temp_incremental() {
 RewriteOutcome AofLog::rewrite() {
   std::lock_guard guard(rewrite_mutex_);
   if (active() != this) return RewriteOutcome::Failed;  // switched off (CONFIG SET appendonly no) meanwhile
-  if (rewrite_running_.load()) return RewriteOutcome::InProgress;
+  if (rewrite_running()) return RewriteOutcome::InProgress;
   if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
   return begin_rewrite(false);
 }
@@ -852,7 +843,6 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
   }
   spdlog::info("Background append only file rewriting started by pid {}", pid);
   rewrites_.fetch_add(1);
-  rewrite_running_.store(true);
   child_pid_.store(pid);
   rewrite_started_ms_.store(started_ms);
   const int report_fd = report[0];
@@ -909,7 +899,6 @@ void AofLog::finish_rewrite(pid_t pid, int report_fd, std::string temp_path, int
         current_size_.store(older_size_ + incr_size_);
         base_size_.store(current_size_.load());
         waiting_rewrite_.store(false);
-        rewrite_failures_ = 0;
         ok = true;
       }
       if (!ok) ::unlink(base_file.c_str());
@@ -920,22 +909,21 @@ void AofLog::finish_rewrite(pid_t pid, int report_fd, std::string temp_path, int
   if (ok) {
     last_cow_size_.store(static_cast<uint64_t>(std::max<int64_t>(0, parse_int64(report).value_or(0))));
     consecutive_failures_.store(0);
+    last_rewrite_ok_.store(true);
     spdlog::info("Background AOF rewrite finished successfully");
   } else {
-    consecutive_failures_.fetch_add(1);
+    note_rewrite_failed();
     spdlog::warn("Background AOF rewrite failed (child status {})", status);
     if (waiting_rewrite_.load()) {
       // As Redis, which stays in AOF_WAIT_REWRITE and schedules another rewrite: the writer thread tries
-      // again, after a second, then backing off up to an hour after repeated failures.
-      ++rewrite_failures_;
-      const int64_t delay_ms = rewrite_failures_ < 3 ? 1000 : std::min<int64_t>(3600000, 60000LL << std::min(rewrite_failures_ - 3, 6));
+      // again, after a second, then (aofRewriteLimited) backing off up to an hour after 3 failures in a row.
+      const int64_t failures = consecutive_failures_.load();
+      const int64_t delay_ms = failures < 3 ? 1000 : std::min<int64_t>(3600000, 60000LL << std::min<int64_t>(failures - 3, 6));
       next_retry_ms_.store(unix_time_ms() + delay_ms);
     }
   }
-  last_rewrite_ok_.store(ok);
   last_rewrite_time_sec_.store((unix_time_ms() - started_ms) / 1000);
   child_pid_.store(0);
-  rewrite_running_.store(false);
 }
 
 void AofLog::note_rewrite_failed() {
@@ -948,12 +936,12 @@ void AofLog::maybe_auto_rewrite() {
   if (active() != this) return;  // being disabled
   if (waiting_rewrite_.load()) {
     // The first base failed: another try when due (Redis's aof_rewrite_scheduled).
-    if (!rewrite_running_.load() && unix_time_ms() >= next_retry_ms_.load()) rewrite();
+    if (!rewrite_running() && unix_time_ms() >= next_retry_ms_.load()) rewrite();
     return;
   }
   const int64_t percentage = config_.integer("auto-aof-rewrite-percentage");
   // While writes fail a rewrite could not switch files; it would only fill the log every kWritePeriod.
-  if (percentage <= 0 || rewrite_running_.load() || write_errno_.load() != 0) return;
+  if (percentage <= 0 || rewrite_running() || write_errno_.load() != 0) return;
   const uint64_t current = current_size_.load();
   const uint64_t base = std::max<uint64_t>(base_size_.load(), 1);
   if (current < static_cast<uint64_t>(config_.integer("auto-aof-rewrite-min-size"))) return;
@@ -965,7 +953,7 @@ void AofLog::maybe_auto_rewrite() {
 std::string AofLog::info_fields() const {
   const bool enabled = active() == this;
   const int64_t started = rewrite_started_ms_.load();
-  const bool running = rewrite_running_.load();
+  const bool running = rewrite_running();
   // Redis's order. The rewrite figures outlive CONFIG SET appendonly no, as Redis's server-wide ones do;
   // there are no modules, so no module fork.
   std::string fields = fmt::format(

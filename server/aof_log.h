@@ -200,10 +200,12 @@ class AofLog {
   std::atomic<uint64_t> fsyncs_{0};
 
   std::mutex rewrite_mutex_;  // one rewrite at a time
-  std::atomic<bool> rewrite_running_{false};
+  bool rewrite_running() const { return child_pid_.load() != 0; }
   std::atomic<bool> last_rewrite_ok_{true};
   std::atomic<int64_t> rewrites_{0};              // started (INFO aof_rewrites)
-  std::atomic<int64_t> consecutive_failures_{0};  // since the last success (aof_rewrites_consecutive_failures)
+  // Since the last success (aof_rewrites_consecutive_failures); after 3, a failed first base is retried
+  // less and less often.
+  std::atomic<int64_t> consecutive_failures_{0};
   std::atomic<uint64_t> last_cow_size_{0};        // of the last successful rewrite child (aof_last_cow_size)
   std::atomic<int64_t> last_rewrite_time_sec_{-1};
   std::atomic<pid_t> child_pid_{0};
@@ -211,7 +213,6 @@ class AofLog {
   std::thread rewrite_waiter_;
   // enable() until the first base is listed in a manifest (Redis's AOF_WAIT_REWRITE).
   std::atomic<bool> waiting_rewrite_{false};
-  int rewrite_failures_ = 0;                    // consecutive failed first-base rewrites
   std::atomic<int64_t> next_retry_ms_{0};       // when the writer thread may try that rewrite again
   std::mutex state_mutex_;                      // one enable / disable at a time
 
