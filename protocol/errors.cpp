@@ -3,8 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
+
+#include "protocol/ascii_case.h"
 
 namespace rc::errors {
 
@@ -26,13 +27,6 @@ std::string invalid_expire_time(std::string_view command) {
 
 namespace {
 
-std::string uppercase(std::string_view text) {
-  std::string upper(text);
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return upper;
-}
-
 // Redis prints the subcommand with "%.128s", which also stops at a NUL byte.
 std::string_view as_printed(std::string_view subcommand) {
   return subcommand.substr(0, std::min(subcommand.find('\0'), size_t{128}));
@@ -41,12 +35,12 @@ std::string_view as_printed(std::string_view subcommand) {
 }  // namespace
 
 std::string unknown_subcommand(std::string_view subcommand, std::string_view container) {
-  return fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", as_printed(subcommand), uppercase(container));
+  return fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", as_printed(subcommand), ascii_uppercase(container));
 }
 
 std::string unknown_subcommand_or_arity(std::string_view subcommand, std::string_view container) {
   return fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-                     as_printed(subcommand), uppercase(container));
+                     as_printed(subcommand), ascii_uppercase(container));
 }
 
 }  // namespace rc::errors
