@@ -16,21 +16,14 @@
 #include "server/aof_log.h"
 #include "server/config.h"
 #include "tests/unit/server/command_test_helpers.h"
+#include "tests/unit/temp_dir.h"
 
 using rc::test::CommandRunner;
+using rc::test::TempDir;
 using rc::test::numbered;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "disk-errors-test-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // (fmt rather than "-" + std::string: GCC 12 warns falsely (-Wrestrict) on that concatenation.)
 std::string error_reply(std::string_view text) { return fmt::format("-{}\r\n", text); }
@@ -88,7 +81,7 @@ TEST_CASE("A failed background save refuses writes and PING while save points ar
 }
 
 TEST_CASE("A pipeline of writes under appendfsync always waits for one fsync, before its replies") {
-  TempDir dir;
+  TempDir dir("disk-errors-test");
   CommandRunner redis;
   rc::Config& config = redis.server().config();
   config.set("dir", dir.path.string(), true);

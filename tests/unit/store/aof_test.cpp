@@ -20,21 +20,13 @@
 #include "store/aof/manifest.h"
 #include "store/mutation_counter.h"
 #include "tests/unit/server/command_test_helpers.h"
+#include "tests/unit/temp_dir.h"
 
 using rc::test::CommandRunner;
+using rc::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory under the system's temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "aof-test-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 void aof_config(rc::Config& config, const fs::path& dir) {
   config.set("dir", dir.string(), true);
@@ -112,7 +104,7 @@ TEST_CASE("AOF command reader: whole, truncated anywhere, corrupt") {
 }
 
 TEST_CASE("AOF: a log replays into a fresh server; a truncated tail is dropped and cut off") {
-  TempDir dir;
+  TempDir dir("aof-test");
   rc::Config config;
   aof_config(config, dir.path);
   std::map<std::string, std::string> before;
@@ -165,7 +157,7 @@ TEST_CASE("AOF: a log replays into a fresh server; a truncated tail is dropped a
 }
 
 TEST_CASE("AOF: corruption in the middle of a file stops the load with the file and offset") {
-  TempDir dir;
+  TempDir dir("aof-test");
   rc::Config config;
   aof_config(config, dir.path);
   {
