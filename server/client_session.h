@@ -8,6 +8,8 @@
 
 namespace rc {
 
+struct CommandSpec;
+
 struct ClientSession {
   ClientSession(uint64_t id_, int fd_, std::string peer_, std::string local_, int64_t created_ms_)
       : id(id_), fd(fd_), peer(std::move(peer_)), local(std::move(local_)), created_ms(created_ms_) {}
@@ -19,11 +21,18 @@ struct ClientSession {
   const int64_t created_ms;
 
   // Owned by the connection thread.
-  int protocol = 2;                // 2 or 3, set by HELLO
   bool close_after_reply = false;  // QUIT, protocol errors
   bool authenticated = true;
 
+  // Changed by the connection thread, read by others (CLIENT LIST, INFO).
+  std::atomic<int> protocol{2};  // 2 or 3, set by HELLO
   std::atomic<int> db{0};
+  // The command being run or last run (CLIENT LIST cmd=): nullptr before the first, and after an unknown
+  // command or subcommand, as Redis's lastcmd.
+  std::atomic<const CommandSpec*> last_command{nullptr};
+  // The input buffer (qbuf=, qbuf-free=): unconsumed bytes, the command being run included, and free room.
+  std::atomic<size_t> query_buffer{0};
+  std::atomic<size_t> query_buffer_free{0};
   std::atomic<int64_t> last_interaction_ms{0};
   std::atomic<uint64_t> commands_processed{0};
 
@@ -32,7 +41,6 @@ struct ClientSession {
   std::string name;
   std::string lib_name;
   std::string lib_version;
-  std::string last_command = "NULL";
 };
 
 }  // namespace rc

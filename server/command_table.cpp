@@ -5,6 +5,8 @@
 namespace rc {
 
 void CommandTable::add(CommandSpec spec) {
+  spec.fullname = command_fullname(spec, nullptr);
+  for (CommandSpec& sub : spec.subcommands) sub.fullname = command_fullname(sub, &spec);
   by_name_[std::string(spec.name)] = commands_.size();
   commands_.push_back(std::move(spec));
 }

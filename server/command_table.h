@@ -52,6 +52,7 @@ struct CommandSpec {
   std::string_view since;  // Redis version that introduced it
   std::string_view summary;
   std::vector<CommandSpec> subcommands = {};
+  std::string fullname = {};  // set by CommandTable::add: "get", "client|list" (see command_fullname)
 };
 
 class CommandTable {

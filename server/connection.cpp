@@ -32,6 +32,7 @@ void Connection::run() {
     if (!flush()) break;
     if (session_->close_after_reply) break;
     input_.shrink_if_idle(kKeepBufferCapacity);
+    note_query_buffer();
     if (output_.capacity() > kKeepBufferCapacity) std::string().swap(output_);
   }
 }
@@ -55,6 +56,12 @@ bool Connection::receive() {
   }
 }
 
+// For CLIENT LIST (two relaxed stores per command: nobody waits on them).
+void Connection::note_query_buffer() {
+  session_->query_buffer.store(input_.unconsumed().size(), std::memory_order_relaxed);
+  session_->query_buffer_free.store(input_.free_space(), std::memory_order_relaxed);
+}
+
 DecodeLimits Connection::current_limits() const {
   DecodeLimits limits;
   limits.max_bulk = server_.config().proto_max_bulk_len();
@@ -69,12 +76,13 @@ bool Connection::process_input() {
     if (status == DecodeStatus::NeedMore) return true;
     if (status == DecodeStatus::Error) {
       // Redis replies with the protocol error, then closes the connection.
-      ReplyWriter(output_, session_->protocol).error(decoder_.error());
+      ReplyWriter(output_, session_->protocol.load(std::memory_order_relaxed)).error(decoder_.error());
       session_->close_after_reply = true;
       spdlog::debug("client {} ({}): {}", session_->id, session_->peer, decoder_.error());
       return true;
     }
     if (!decoder_.args().empty()) {
+      note_query_buffer();
       execute_command(server_, *session_, output_, decoder_.args());
     }
     input_.consume(decoder_.consumed());

@@ -23,6 +23,7 @@ class Connection {
   bool process_input();
   bool flush();
   DecodeLimits current_limits() const;
+  void note_query_buffer();
 
   Server& server_;
   std::shared_ptr<ClientSession> session_;

@@ -156,14 +156,16 @@ void handle_client_setinfo(CommandContext& ctx) {
 
 // One line of CLIENT LIST / CLIENT INFO, with Redis 7's field names.
 std::string describe_client(const ClientSession& client, int64_t now_ms) {
+  const CommandSpec* last_command = client.last_command.load(std::memory_order_relaxed);
   std::lock_guard lock(client.mutex);
   return fmt::format(
       "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 "
-      "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "
+      "qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "
       "cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
       client.id, client.peer, client.local, client.fd, client.name, (now_ms - client.created_ms) / 1000,
-      (now_ms - client.last_interaction_ms.load()) / 1000, client.db.load(), client.last_command,
-      client.protocol, client.lib_name, client.lib_version);
+      (now_ms - client.last_interaction_ms.load()) / 1000, client.db.load(), client.query_buffer.load(),
+      client.query_buffer_free.load(), last_command == nullptr ? "NULL" : last_command->fullname,
+      client.protocol.load(), client.lib_name, client.lib_version);
 }
 
 void handle_client_list(CommandContext& ctx) {

@@ -49,7 +49,7 @@ class CommandRunner {
     return replies;
   }
 
-  void use_resp3() { session_.protocol = 3; }
+  void use_resp3() { session_.protocol.store(3); }
 
   Server& server() { return server_; }
   ClientSession& session() { return session_; }
