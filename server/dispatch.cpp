@@ -1,6 +1,7 @@
 // Command dispatch, in the order Redis's processCommand checks: the command exists, the subcommand exists,
 // the arity fits, the client is authenticated, the disk accepts writes; only then does the handler run.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "protocol/errors.h"
 #include "protocol/reply_writer.h"
@@ -54,37 +55,31 @@ Database& CommandContext::db() const { return server.keyspace().db(client.db.loa
 
 void CommandContext::count_lookup(const Entry* entry) const { server.stats().lookups.record(entry != nullptr); }
 
-namespace {
-
-template <typename Argv>
-void propagate_to_log(const ClientSession& client, const Argv& command) {
-  AofLog* log = AofLog::active();
-  aof_tracking::record(log, log != nullptr ? log->append(client.db.load(std::memory_order_relaxed), command) : 0);
-}
-
-}  // namespace
-
+// The change goes to the server's change stream, which hands it to the AOF (if on) under its ordering; the
+// AOF remembers, for this thread, which offset its replies must wait for.
 void CommandContext::propagate(std::initializer_list<std::string_view> command) const {
-  propagate_to_log(client, command);
+  server.keyspace().changes().publish(client.db.load(std::memory_order_relaxed), command);
 }
 
 void CommandContext::propagate(const std::vector<std::string_view>& command) const {
-  propagate_to_log(client, command);
+  server.keyspace().changes().publish(client.db.load(std::memory_order_relaxed), command);
 }
 
 void execute_command(Server& server, ClientSession& client, std::string& out,
                      const std::vector<std::string_view>& argv) {
-  ReplyWriter writer(out, client.protocol);
+  ReplyWriter writer(out, client.protocol.load(std::memory_order_relaxed));
   client.commands_processed.fetch_add(1, std::memory_order_relaxed);
   const CommandSpec* command = server.commands().find(argv[0]);
-  if (command == nullptr) return writer.error(unknown_command_error(argv));
   const CommandSpec* container = nullptr;
-  if (!command->subcommands.empty() && argv.size() >= 2) {
-    const CommandSpec* sub = CommandTable::find_subcommand(*command, argv[1]);
-    if (sub == nullptr) return writer.error(errors::unknown_subcommand(argv[1], command->name));
+  if (command != nullptr && !command->subcommands.empty() && argv.size() >= 2) {
     container = command;
-    command = sub;
+    command = CommandTable::find_subcommand(*container, argv[1]);
   }
+  client.last_command.store(command, std::memory_order_relaxed);
+  if (command == nullptr && container != nullptr) {
+    return writer.error(errors::unknown_subcommand(argv[1], container->name));
+  }
+  if (command == nullptr) return writer.error(unknown_command_error(argv));
   if (!arity_ok(command->arity, argv.size())) {
     return writer.error(errors::wrong_arity(command_fullname(*command, container)));
   }
@@ -103,16 +98,19 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
   }
   CommandContext context{server, client, writer, argv};
   const uint64_t mutations_before = t_store_mutations;
-  const uint64_t propagations_before = aof_tracking::propagations();
+  const uint64_t published_before = ChangeStream::published_by_this_thread();
   command->handler(context);
   // The reply waits for the command's AOF entry in Connection::flush, with the rest of its batch.
-  aof_tracking::finish_command(*command, mutations_before, propagations_before);
+  if ((command->flags & kWrite) && t_store_mutations != mutations_before &&
+      ChangeStream::published_by_this_thread() == published_before) {
+    spdlog::error("BUG: command '{}' changed the dataset without publishing the change", command->name);
+  }
   // Save points count the keys changed, as Redis's server.dirty (see mutation_counter.h).
   if (const uint64_t changes = t_store_mutations - mutations_before; changes != 0) {
     server.stats().dirty.fetch_add(changes, std::memory_order_relaxed);
   }
   // HELLO may have switched the protocol for the replies that follow.
-  client.protocol = writer.protocol();
+  client.protocol.store(writer.protocol(), std::memory_order_relaxed);
 }
 
 }  // namespace rc

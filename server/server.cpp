@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/errors.h"
+#include "server/aof_log.h"
 #include "server/connection.h"
 #include "store/clock.h"
 
@@ -106,6 +107,17 @@ void configure_client_socket(int fd, int idle_seconds) {
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
 }
 
+// Interim: hands the stream's changes to the active AOF until the log attaches itself.
+class ActiveAofForwarder : public ChangeConsumer {
+ public:
+  void consume(uint64_t, int db, std::span<const std::string_view> argv) override {
+    AofLog* log = AofLog::active();
+    if (log == nullptr) return;
+    aof_tracking::record(log, log->append(db, std::vector<std::string_view>(argv.begin(), argv.end())));
+  }
+};
+ActiveAofForwarder g_forwarder;
+
 }  // namespace
 
 Server::Server(Config& config)
@@ -113,7 +125,9 @@ Server::Server(Config& config)
       keyspace_(static_cast<int>(config.integer("databases"))),
       commands_(build_command_table()),
       start_time_ms_(unix_time_ms()),
-      run_id_(make_run_id()) {}
+      run_id_(make_run_id()) {
+  keyspace_.changes().attach(&g_forwarder);
+}
 
 Server::Server() : Server(*new Config()) { owned_config_.reset(&config_); }
 

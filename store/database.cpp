@@ -6,13 +6,15 @@
 
 namespace rc {
 
-KeySlot::KeySlot(Shard& shard, std::string_view key, uint64_t hash, int64_t now_ms, Garbage& garbage)
-    : shard_(shard), key_(key), hash_(hash), now_ms_(now_ms), garbage_(garbage),
+KeySlot::KeySlot(Database& db, Shard& shard, std::string_view key, uint64_t hash, int64_t now_ms, Garbage& garbage)
+    : db_(db), shard_(shard), key_(key), hash_(hash), now_ms_(now_ms), garbage_(garbage),
       link_(shard.table.find_link(key, hash)) {
   if (link_ != nullptr && (*link_)->expired(now_ms)) {
-    // Not a change of the command's (no mutation counted): the key was already gone for every reader.
+    // Not a change of the command's (no mutation counted, as Redis does not count it in server.dirty):
+    // the key was already gone for every reader. But a replay has no clock, so the deletion is published.
     garbage_.add(unlink());
     shard.expired_total.fetch_add(1, std::memory_order_relaxed);
+    db_.changes().publish_expired(db_.index(), key_);
   }
 }
 
@@ -163,6 +165,7 @@ ExpirySliceResult Database::expire_slice(size_t shard_index, size_t buckets, int
       if (cursor == 0) break;
     }
     s.expiry_cursor = cursor;
+    for (const Entry* entry : removed) changes_.publish_expired(index_, entry->key());
     s.expiring -= removed.size();
     s.expired_total.fetch_add(removed.size(), std::memory_order_relaxed);
     if (!removed.empty()) s.table.shrink_if_sparse();

@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "store/change_stream.h"
 #include "store/clock.h"
 #include "store/entry.h"
 #include "store/garbage.h"
@@ -55,11 +56,14 @@ struct ExpirySliceResult {
   size_t ttl_samples = 0;
 };
 
+class Database;
+
 // The place of one key inside a shard whose lock the caller holds exclusively. An expired entry is
-// removed on construction, so get() only ever sees live keys.
+// removed on construction, and its deletion published to the change stream (before whatever the command
+// then does to the key, as Redis's expireIfNeeded), so get() only ever sees live keys.
 class KeySlot {
  public:
-  KeySlot(Shard& shard, std::string_view key, uint64_t hash, int64_t now_ms, Garbage& garbage);
+  KeySlot(Database& db, Shard& shard, std::string_view key, uint64_t hash, int64_t now_ms, Garbage& garbage);
 
   Entry* get() const { return link_ ? *link_ : nullptr; }
   std::string_view key() const { return key_; }
@@ -88,6 +92,7 @@ class KeySlot {
   void install(Entry* fresh);
   // Removes the entry from the table and returns it, without counting a mutation.
   Entry* unlink();
+  Database& db_;
   Shard& shard_;
   std::string_view key_;
   uint64_t hash_;
@@ -102,11 +107,13 @@ class Database {
   static constexpr unsigned kShardBits = 8;
   static constexpr size_t kShardCount = size_t{1} << kShardBits;
 
-  explicit Database(int index) : index_(index) {}
+  // Changes made here (by commands through KeySlot, by expiry) are published to `changes`.
+  Database(int index, ChangeStream& changes) : index_(index), changes_(changes) {}
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   int index() const { return index_; }
+  ChangeStream& changes() const { return changes_; }
   static size_t shard_index(uint64_t hash) { return static_cast<size_t>(hash >> (64 - kShardBits)); }
   Shard& shard(size_t index) { return shards_[index]; }
   const Shard& shard(size_t index) const { return shards_[index]; }
@@ -166,13 +173,14 @@ class Database {
   // Exchanges the contents of two databases; the caller holds every shard lock of both.
   void swap_contents_locked(Database& other);
 
-  // Removes up to a slice of expired entries from one shard (active expiry).
+  // Removes up to a slice of expired entries from one shard (active expiry), publishing each deletion.
   ExpirySliceResult expire_slice(size_t shard_index, size_t buckets, int64_t now_ms, Garbage& garbage);
 
  private:
   void delete_if_expired(std::string_view key) const;
   std::optional<std::string> first_live_key() const;
   int index_;
+  ChangeStream& changes_;
   std::array<Shard, kShardCount> shards_;
   std::atomic<int64_t> avg_ttl_{0};
 };
@@ -209,7 +217,7 @@ auto Database::write(std::string_view key, Fn&& fn) -> std::invoke_result_t<Fn, 
   Shard& s = shards_[shard_index(hash)];
   Garbage garbage;  // declared before the lock: destroyed (freed) after it is released
   std::unique_lock lock(s.mutex);
-  KeySlot slot(s, key, hash, unix_time_ms(), garbage);
+  KeySlot slot(*this, s, key, hash, unix_time_ms(), garbage);
   return fn(slot);
 }
 

@@ -1,12 +1,15 @@
 #include "store/keyspace.h"
 
+#include <string>
+
+#include "store/mutation_counter.h"
 #include "store/shard_locks.h"
 
 namespace rc {
 
 Keyspace::Keyspace(int database_count) {
   databases_.reserve(static_cast<size_t>(database_count));
-  for (int i = 0; i < database_count; ++i) databases_.push_back(std::make_unique<Database>(i));
+  for (int i = 0; i < database_count; ++i) databases_.push_back(std::make_unique<Database>(i, changes_));
 }
 
 void Keyspace::dispose(Garbage garbage, bool async) {
@@ -24,17 +27,19 @@ void Keyspace::flush(int index, bool async) {
     locks.add_all(db(index));
     locks.lock();
     db(index).clear_locked(garbage);
+    changes_.publish(index, {"FLUSHDB"});
   }
   dispose(std::move(garbage), async);
 }
 
-void Keyspace::flush_all(bool async) {
+void Keyspace::flush_all(int selected_db, bool async) {
   Garbage garbage;
   {
     ShardLocks locks;
     for (auto& database : databases_) locks.add_all(*database);
     locks.lock();
     for (auto& database : databases_) database->clear_locked(garbage);
+    changes_.publish(selected_db, {"FLUSHALL"});
   }
   dispose(std::move(garbage), async);
 }
@@ -45,13 +50,17 @@ uint64_t Keyspace::expired_keys() const {
   return total;
 }
 
-void Keyspace::swap(int a, int b) {
-  if (a == b) return;
+void Keyspace::swap(int selected_db, int a, int b) {
   ShardLocks locks;
-  locks.add_all(db(a));
-  locks.add_all(db(b));
-  locks.lock();
-  db(a).swap_contents_locked(db(b));
+  if (a != b) {
+    locks.add_all(db(a));
+    locks.add_all(db(b));
+    locks.lock();
+    db(a).swap_contents_locked(db(b));
+  } else {
+    ++t_store_mutations;  // Redis counts (and logs) swapping a database with itself as a change too
+  }
+  changes_.publish(selected_db, {"SWAPDB", std::to_string(a), std::to_string(b)});
 }
 
 }  // namespace rc

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "store/change_stream.h"
 #include "store/database.h"
 #include "store/garbage.h"
 #include "store/lazy_free.h"
@@ -20,15 +21,19 @@ class Keyspace {
   Database& db(int index) { return *databases_[static_cast<size_t>(index)]; }
   const Database& db(int index) const { return *databases_[static_cast<size_t>(index)]; }
 
-  // FLUSHDB: atomic (every shard is locked at once, only for the time it takes to detach the tables);
-  // the keys are then freed by the caller's thread, or by the background freer when `async`.
+  // FLUSHDB: atomic (every shard is locked at once, only for the time it takes to detach the tables, and
+  // the flush is published then); the keys are then freed by the caller's thread, or by the background
+  // freer when `async`.
   void flush(int index, bool async);
-  // FLUSHALL: the same over every database at once.
-  void flush_all(bool async);
-  // SWAPDB: atomic, under every shard lock of both databases.
-  void swap(int a, int b);
+  // FLUSHALL: the same over every database at once. `selected_db`: the database the change is published
+  // in (the client's, as Redis logs it after its SELECT).
+  void flush_all(int selected_db, bool async);
+  // SWAPDB: atomic, under every shard lock of both databases, and published then.
+  void swap(int selected_db, int a, int b);
 
   LazyFree& lazy_free() { return lazy_free_; }
+  // Where every change to these databases is published (store/change_stream.h).
+  ChangeStream& changes() { return changes_; }
 
   // Keys reclaimed after their time ran out, over every database (INFO stats expired_keys).
   uint64_t expired_keys() const;
@@ -39,6 +44,7 @@ class Keyspace {
 
  private:
   void dispose(Garbage garbage, bool async);
+  ChangeStream changes_;  // before the databases, which publish into it
   std::vector<std::unique_ptr<Database>> databases_;
   LazyFree lazy_free_;
   std::atomic<bool> active_expire_{true};

@@ -64,7 +64,7 @@ class ShardLocks {
 // A KeySlot for `key` in `db`, whose shard the caller has locked with ShardLocks.
 inline KeySlot slot_in_locked_shard(Database& db, std::string_view key, int64_t now_ms, Garbage& garbage) {
   const uint64_t hash = hash_key(key);
-  return KeySlot(db.shard(Database::shard_index(hash)), key, hash, now_ms, garbage);
+  return KeySlot(db, db.shard(Database::shard_index(hash)), key, hash, now_ms, garbage);
 }
 
 }  // namespace rc

@@ -11,8 +11,6 @@
 #include "server/commands/help_reply.h"
 #include "server/commands/registry.h"
 #include "server/server.h"
-#include "store/mutation_counter.h"
-#include "store/shard_locks.h"
 
 namespace rc {
 namespace {
@@ -37,18 +35,7 @@ void handle_swapdb(CommandContext& ctx) {
   Keyspace& keyspace = ctx.server.keyspace();
   const auto in_range = [&](int index) { return index >= 0 && index < keyspace.database_count(); };
   if (!in_range(*first) || !in_range(*second)) return ctx.out.error(errors::kDbIndexOutOfRange);
-  if (*first != *second) {
-    // Keyspace::swap, but logged while both databases are locked (AOF order).
-    ShardLocks locks;
-    locks.add_all(keyspace.db(*first));
-    locks.add_all(keyspace.db(*second));
-    locks.lock();
-    keyspace.db(*first).swap_contents_locked(keyspace.db(*second));
-    ctx.propagate_as_received();
-  } else {
-    ++t_store_mutations;  // Redis counts (and logs) swapping a database with itself as a change too
-    ctx.propagate_as_received();
-  }
+  keyspace.swap(ctx.client.db.load(std::memory_order_relaxed), *first, *second);
   ctx.out.ok();
 }
 

@@ -7,7 +7,6 @@
 #include "server/server.h"
 #include "store/clock.h"
 #include "store/mutation_counter.h"
-#include "store/shard_locks.h"
 
 namespace rc {
 namespace {
@@ -23,33 +22,10 @@ std::optional<bool> flush_is_async(CommandContext& ctx) {
   return std::nullopt;
 }
 
-// Keyspace::flush and flush_all, but logged to the AOF while every shard is still locked, so that no write
-// to the flushed databases can be logged on the wrong side of the flush.
-void flush_databases(CommandContext& ctx, bool all, bool async) {
-  Keyspace& keyspace = ctx.server.keyspace();
-  Garbage garbage;  // freed after the locks are released
-  {
-    ShardLocks locks;
-    for (int i = 0; i < keyspace.database_count(); ++i) {
-      if (all || &keyspace.db(i) == &ctx.db()) locks.add_all(keyspace.db(i));
-    }
-    locks.lock();
-    for (int i = 0; i < keyspace.database_count(); ++i) {
-      if (all || &keyspace.db(i) == &ctx.db()) keyspace.db(i).clear_locked(garbage);
-    }
-    ctx.propagate({all ? "FLUSHALL" : "FLUSHDB"});
-  }
-  if (async) {
-    keyspace.lazy_free().submit(std::move(garbage));
-  } else {
-    garbage.clear();
-  }
-}
-
 void handle_flushdb(CommandContext& ctx) {
   const auto async = flush_is_async(ctx);
   if (!async) return;
-  flush_databases(ctx, false, *async);
+  ctx.server.keyspace().flush(ctx.client.db.load(std::memory_order_relaxed), *async);
   ctx.out.ok();
 }
 
@@ -59,7 +35,7 @@ void handle_flushall(CommandContext& ctx) {
   const auto async = flush_is_async(ctx);
   if (!async) return;
   const uint64_t changes_before = t_store_mutations;
-  flush_databases(ctx, true, *async);
+  ctx.server.keyspace().flush_all(ctx.client.db.load(std::memory_order_relaxed), *async);
   ctx.server.persistence().save_after_flushall(t_store_mutations - changes_before);
   ctx.out.ok();
 }

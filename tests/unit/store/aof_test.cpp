@@ -18,6 +18,7 @@
 #include "server/config.h"
 #include "store/aof/command_reader.h"
 #include "store/aof/manifest.h"
+#include "store/change_stream.h"
 #include "store/mutation_counter.h"
 #include "tests/unit/server/command_test_helpers.h"
 #include "tests/unit/temp_dir.h"
@@ -222,10 +223,10 @@ TEST_CASE("AOF: every write command propagates when it changes the dataset") {
     CommandRunner redis;
     for (const auto& step : example->second.first) redis.run(step);
     const uint64_t mutations = rc::t_store_mutations;
-    const uint64_t propagations = rc::aof_tracking::propagations();
+    const uint64_t propagations = rc::ChangeStream::published_by_this_thread();
     const std::string reply = redis.run(example->second.second);
     INFO("reply " << reply);
     CHECK(rc::t_store_mutations != mutations);
-    CHECK(rc::aof_tracking::propagations() != propagations);
+    CHECK(rc::ChangeStream::published_by_this_thread() != propagations);
   }
 }

@@ -48,7 +48,8 @@ std::map<std::string, int> walk(const rc::Database& db, rc::ScanLimits limits) {
 }  // namespace
 
 TEST_CASE("database: scan_slice walks every live key once and respects its limits") {
-  rc::Database db(0);
+  rc::ChangeStream changes;
+  rc::Database db(0, changes);
   for (int i = 0; i < 3000; ++i) put(db, key_name("k", i));
   put(db, "gone", rc::unix_time_ms() - 1);  // expired: never visited
   const auto seen = walk(db, {1000, 1000});
@@ -64,7 +65,8 @@ TEST_CASE("database: scan_slice walks every live key once and respects its limit
 }
 
 TEST_CASE("database: a scan returns every key present throughout while others insert and delete keys", "[concurrency]") {
-  rc::Database db(0);
+  rc::ChangeStream changes;
+  rc::Database db(0, changes);
   constexpr int kStable = 500;
   constexpr int kWriters = 3;
   constexpr int kWave = 20000;
@@ -101,7 +103,8 @@ TEST_CASE("database: a scan returns every key present throughout while others in
 }
 
 TEST_CASE("database: random_key") {
-  rc::Database db(0);
+  rc::ChangeStream changes;
+  rc::Database db(0, changes);
   CHECK_FALSE(db.random_key().has_value());
   put(db, "only");
   CHECK(db.random_key() == "only");
@@ -122,7 +125,8 @@ TEST_CASE("database: random_key") {
 }
 
 TEST_CASE("database: memory_usage counts the entry and its share of the buckets") {
-  rc::Database db(0);
+  rc::ChangeStream changes;
+  rc::Database db(0, changes);
   CHECK_FALSE(db.memory_usage("missing").has_value());
   put(db, "k");
   const auto small = db.memory_usage("k");
@@ -135,7 +139,8 @@ TEST_CASE("database: memory_usage counts the entry and its share of the buckets"
 }
 
 TEST_CASE("database: keys that expire are counted once, lazily or actively") {
-  rc::Database db(0);
+  rc::ChangeStream changes;
+  rc::Database db(0, changes);
   const int64_t past = rc::unix_time_ms() - 10;
   for (int i = 0; i < 10; ++i) put(db, key_name("k", i), past);
   CHECK(db.size() == 10);
@@ -158,7 +163,8 @@ TEST_CASE("database: keys that expire are counted once, lazily or actively") {
 }
 
 TEST_CASE("database: avg_ttl follows Redis's running average") {
-  rc::Database db(0);
+  rc::ChangeStream changes;
+  rc::Database db(0, changes);
   CHECK(db.avg_ttl() == 0);
   db.record_ttl_samples(0, 0);  // no sample: unchanged
   CHECK(db.avg_ttl() == 0);
@@ -188,7 +194,7 @@ TEST_CASE("database: avg_ttl follows Redis's running average") {
 TEST_CASE("keyspace: flush and swap carry avg_ttl along, and count expired keys") {
   rc::Keyspace keyspace(4);
   keyspace.db(1).record_ttl_samples(5000.0, 1);
-  keyspace.swap(1, 2);
+  keyspace.swap(0, 1, 2);
   CHECK(keyspace.db(1).avg_ttl() == 0);
   CHECK(keyspace.db(2).avg_ttl() == 5000);
   keyspace.flush(2, false);
