@@ -35,6 +35,8 @@ namespace {
 // As Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, save points wait this long
 // before trying again.
 constexpr int64_t kBgsaveRetryDelaySeconds = 5;
+// How often save points and a scheduled BGSAVE are checked (Redis's serverCron at hz 10).
+constexpr std::chrono::milliseconds kCronPeriod{100};
 
 int64_t unix_seconds() { return unix_time_ms() / 1000; }
 
@@ -145,8 +147,8 @@ std::string format_save_points(const std::vector<SavePoint>& points) {
 }
 
 Persistence::Persistence(Config& config, Keyspace& keyspace, const std::atomic<uint64_t>& dirty,
-                         int64_t start_time_s)
-    : config_(config), keyspace_(keyspace), dirty_(dirty), last_save_time_(start_time_s),
+                         int64_t start_time_s, ForkSlot& forks)
+    : config_(config), keyspace_(keyspace), dirty_(dirty), forks_(forks), last_save_time_(start_time_s),
       key_delay_us_(key_save_delay_us()) {}
 
 Persistence::~Persistence() {
@@ -211,9 +213,10 @@ void Persistence::stop_cron() {
 void Persistence::cron_loop() {
   std::unique_lock lock(cron_mutex_);
   while (!cron_stopping_) {
-    cron_wake_.wait_for(lock, std::chrono::seconds(1), [this] { return cron_stopping_; });
+    cron_wake_.wait_for(lock, kCronPeriod, [this] { return cron_stopping_; });
     if (cron_stopping_) break;
     lock.unlock();
+    start_scheduled_bgsave();
     check_save_points();
     lock.lock();
   }
@@ -222,6 +225,17 @@ void Persistence::cron_loop() {
 // As Redis's serverCron: a save point (seconds, changes) is reached when at least `changes` writes
 // happened and more than `seconds` passed since the last successful save; after a failed background save
 // the next try waits kBgsaveRetryDelaySeconds.
+// BGSAVE SCHEDULE once no child runs; after a failed background save not before the retry delay, as
+// Redis's serverCron.
+void Persistence::start_scheduled_bgsave() {
+  if (forks_.busy() || !forks_.scheduled(ForkKind::Rdb)) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (!last_bgsave_ok_ && unix_seconds() - last_bgsave_try_ <= kBgsaveRetryDelaySeconds) return;
+  }
+  if (forks_.take_scheduled(ForkKind::Rdb)) bgsave();
+}
+
 void Persistence::check_save_points() {
   // Config keeps `save` in the canonical form it validated, so this parse cannot fail.
   const auto points = parse_save_points(config_.text("save"));
@@ -231,7 +245,7 @@ void Persistence::check_save_points() {
   int64_t since = 0;
   {
     std::lock_guard lock(mutex_);
-    if (child_.pid != 0) return;
+    if (forks_.busy()) return;  // no save point fires while any child runs, as in Redis
     if (!last_bgsave_ok_ && now - last_bgsave_try_ <= kBgsaveRetryDelaySeconds) return;
     changes = dirty_.load() - dirty_at_last_save_;
     since = now - last_save_time_;
@@ -289,13 +303,20 @@ std::optional<std::string> Persistence::save_now(uint64_t uncounted_changes) {
   return std::nullopt;
 }
 
-BgsaveOutcome Persistence::bgsave() {
+BgsaveOutcome Persistence::bgsave(bool schedule) {
   std::lock_guard guard(save_mutex_);
   {
     std::lock_guard lock(mutex_);
     if (child_.pid != 0) return BgsaveOutcome::AlreadyInProgress;
   }
-  return fork_child();
+  if (!forks_.claim(ForkKind::Rdb)) {
+    if (!schedule) return BgsaveOutcome::OtherChildActive;
+    forks_.schedule(ForkKind::Rdb);
+    return BgsaveOutcome::Scheduled;
+  }
+  const BgsaveOutcome outcome = fork_child();
+  if (outcome != BgsaveOutcome::Started) forks_.release(ForkKind::Rdb);
+  return outcome;
 }
 
 // Called with save_mutex_ held and no child running.
@@ -385,6 +406,7 @@ void Persistence::wait_for_child(Child child) {
     last_bgsave_time_sec_ = (now_ms - child.started_ms) / 1000;
     child_ = Child{};
   }
+  forks_.release(ForkKind::Rdb);
   if (ok) {
     spdlog::info("Background saving terminated with success: {} keys, {} bytes, {:.1f} MB of memory copied on write",
                  report.keys, report.bytes, static_cast<double>(report.cow) / (1024 * 1024));

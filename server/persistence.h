@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/fork_slot.h"
 #include "store/rdb/rdb_writer.h"
 
 namespace rc {
@@ -59,7 +60,9 @@ struct PersistenceInfo {
 };
 
 enum class SaveOutcome { Ok, Failed, BackgroundInProgress };
-enum class BgsaveOutcome { Started, Failed, AlreadyInProgress };
+// Scheduled: another kind of child (an AOF rewrite) runs, and BGSAVE SCHEDULE asked to start when it ends;
+// OtherChildActive: the same without SCHEDULE.
+enum class BgsaveOutcome { Started, Failed, AlreadyInProgress, Scheduled, OtherChildActive };
 
 // What the exit path does about a final save (SHUTDOWN's flags, or the default on SIGTERM).
 enum class ShutdownSave {
@@ -70,8 +73,10 @@ enum class ShutdownSave {
 
 class Persistence {
  public:
-  // `dirty` counts successful write commands (ServerStats::dirty); `start_time_s` is the first LASTSAVE.
-  Persistence(Config& config, Keyspace& keyspace, const std::atomic<uint64_t>& dirty, int64_t start_time_s);
+  // `dirty` counts successful write commands (ServerStats::dirty); `start_time_s` is the first LASTSAVE;
+  // `forks` is the server's one-child-at-a-time slot, shared with the AOF rewrite.
+  Persistence(Config& config, Keyspace& keyspace, const std::atomic<uint64_t>& dirty, int64_t start_time_s,
+              ForkSlot& forks);
   ~Persistence();
   Persistence(const Persistence&) = delete;
   Persistence& operator=(const Persistence&) = delete;
@@ -79,14 +84,15 @@ class Persistence {
   // Before listening: checks dir and save, then loads dir/dbfilename when it exists and logs the number
   // of keys and the time. Returns the message to print before exiting with 1 (corrupt file, bad config).
   std::optional<std::string> load_at_startup(LoadingState& loading);
-  // Starts the once-a-second check of the save points (in its own thread).
+  // Starts the check of the save points and of a scheduled BGSAVE, ten times a second (in its own thread).
   void start();
 
   // SAVE: writes the snapshot in the calling thread while holding every shard lock in shared mode
   // (writers wait for the whole save, as on Redis, where SAVE blocks the server; readers go on).
   SaveOutcome save();
-  // BGSAVE: forks a child that writes the snapshot.
-  BgsaveOutcome bgsave();
+  // BGSAVE: forks a child that writes the snapshot. While an AOF rewrite child runs, `schedule` (BGSAVE
+  // SCHEDULE) makes it start once that child has ended.
+  BgsaveOutcome bgsave(bool schedule = false);
 
   // SHUTDOWN: kills a background save, then saves (unless NOSAVE); the exit path then knows not to save
   // again unless something changed. False when the save failed.
@@ -136,6 +142,7 @@ class Persistence {
   void kill_child();  // with save_mutex_ held
   void cron_loop();
   void check_save_points();
+  void start_scheduled_bgsave();
   void stop_cron();
   bool final_save_wanted(bool changed) const;
   bool changed_since_last_save() const;
@@ -144,6 +151,7 @@ class Persistence {
   Config& config_;
   Keyspace& keyspace_;
   const std::atomic<uint64_t>& dirty_;
+  ForkSlot& forks_;
 
   // Held for the whole of a SAVE and while a BGSAVE forks: one save starts at a time.
   std::mutex save_mutex_;

@@ -127,6 +127,11 @@ Server::Server(Config& config)
       start_time_ms_(unix_time_ms()),
       run_id_(make_run_id()) {
   keyspace_.changes().attach(&g_forwarder);
+  apply_config();
+}
+
+void Server::apply_config() {
+  keyspace_.changes().set_unlink_expired(config_.text("lazyfree-lazy-expire") == "yes");
 }
 
 Server::Server() : Server(*new Config()) { owned_config_.reset(&config_); }

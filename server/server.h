@@ -43,6 +43,9 @@ class Server {
   std::optional<std::string> listen();
   // Starts the acceptor threads: clients are served from now on (-LOADING while loading() is active).
   void start_accepting();
+  // Hands the configuration values that live in other parts (the keyspace's) to them: at construction and
+  // after every CONFIG SET.
+  void apply_config();
   // Starts the background jobs (active expiry, the client cron), once the data is loaded.
   void start_background_jobs();
   // Stops accepting, closes every client, waits for their threads. Idempotent.
@@ -59,6 +62,7 @@ class Server {
   ServerStats& stats() { return stats_; }
   Config& config() { return config_; }
   Persistence& persistence() { return persistence_; }
+  ForkSlot& forks() { return forks_; }
   LoadingState& loading() { return loading_; }
   int port() const { return bound_port_; }
   int64_t start_time_ms() const { return start_time_ms_; }
@@ -82,8 +86,9 @@ class Server {
   int bound_port_ = 0;
   int64_t start_time_ms_;
   std::string run_id_;
+  ForkSlot forks_;  // one BGSAVE or AOF rewrite child at a time
   // After the keyspace, stats and start time it uses (members are initialized in declaration order).
-  Persistence persistence_{config_, keyspace_, stats_.dirty, start_time_ms_ / 1000};
+  Persistence persistence_{config_, keyspace_, stats_.dirty, start_time_ms_ / 1000, forks_};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shutdown_requested_{false};  // by the SHUTDOWN command
   LoadingState loading_;

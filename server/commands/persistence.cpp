@@ -26,13 +26,19 @@ void handle_save(CommandContext& ctx) {
   }
 }
 
-// BGSAVE [SCHEDULE]. SCHEDULE only matters when another kind of child (an AOF rewrite) runs; with none
-// here, it behaves as a plain BGSAVE, and a running BGSAVE is an error either way, as in Redis.
+// BGSAVE [SCHEDULE]. SCHEDULE only matters when another kind of child (an AOF rewrite) runs: the save
+// starts when it ends. A running BGSAVE is an error either way, as in Redis.
 void handle_bgsave(CommandContext& ctx) {
   if (ctx.argc() > 2 || (ctx.argc() == 2 && !is_word(ctx.arg(1), "schedule"))) return ctx.out.error(errors::kSyntax);
-  switch (ctx.server.persistence().bgsave()) {
+  switch (ctx.server.persistence().bgsave(ctx.argc() == 2)) {
     case BgsaveOutcome::Started:
       return ctx.out.simple("Background saving started");
+    case BgsaveOutcome::Scheduled:
+      return ctx.out.simple("Background saving scheduled");
+    case BgsaveOutcome::OtherChildActive:
+      return ctx.out.error(
+          "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to "
+          "schedule a BGSAVE whenever possible.");
     case BgsaveOutcome::AlreadyInProgress:
       return ctx.out.error(kBackgroundInProgress);
     case BgsaveOutcome::Failed:

@@ -694,7 +694,8 @@ TEST_CASE("Persistence: SAVE and BGSAVE write files that load back", "[rdb]") {
   REQUIRE_FALSE(config.set("dir", dir.path(), true));
   rc::Keyspace keyspace(16);
   std::atomic<uint64_t> dirty{0};
-  rc::Persistence persistence(config, keyspace, dirty, 1000);
+  rc::ForkSlot forks;
+  rc::Persistence persistence(config, keyspace, dirty, 1000, forks);
   CHECK(persistence.last_save_time() == 1000);
   CHECK(persistence.save_points_configured());  // Redis's defaults: "3600 1 300 100 60 10000"
   for (int i = 0; i < 20000; ++i) put(keyspace, i % 3, key_name("k", i), repetitive_text(i % 100));
