@@ -47,6 +47,8 @@ constexpr Parameter kParameters[] = {
     {"proto-max-bulk-len", Type::Memory, "536870912", true, 1024 * 1024, INT64_MAX},
     {"client-query-buffer-limit", Type::Memory, "1073741824", true, 1024 * 1024, INT64_MAX},
     {"lazyfree-lazy-user-flush", Type::Bool, "no", true},
+    // Whether a key removed because its time ran out is propagated (AOF) as UNLINK rather than DEL.
+    {"lazyfree-lazy-expire", Type::Bool, "no", true},
     {"hz", Type::Integer, "10", false, 1, 500},
     // Redis's default save points: a snapshot after an hour with one change, 5 minutes with 100 or a
     // minute with 10,000, and at shutdown. `--save ""` turns them off (tests and benchmarks do).

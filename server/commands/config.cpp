@@ -74,6 +74,7 @@ void handle_config_set(CommandContext& ctx) {
       log->disable();
     }
   }
+  ctx.server.apply_config();
   apply_log_level(config.text("loglevel"));
   raise_descriptor_limit(static_cast<size_t>(config.maxclients()));
   ctx.out.ok();
