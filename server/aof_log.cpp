@@ -1,43 +1,42 @@
+// The log itself: appends, the writes and fsyncs before replies and in the writer thread, start and
+// stop, CONFIG SET appendonly, INFO, and the per-thread tracking of what commands propagated. The files
+// and the manifest are in aof_files.cpp, the load in aof_loader.cpp, BGREWRITEAOF in aof_rewrite.cpp.
 #include "server/aof_log.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <cstdlib>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "server/command_context.h"
+#include "server/aof_active.h"
+#include "server/aof_io.h"
 #include "server/command_table.h"
-#include "server/forked_child.h"
-#include "server/loading.h"
-#include "server/test_hooks.h"
-#include "server/commands/arguments.h"
 #include "server/config.h"
-#include "server/connection.h"
-#include "server/server.h"
 #include "store/aof/command_reader.h"
 #include "store/clock.h"
-#include "store/keyspace.h"
 #include "store/mutation_counter.h"
-#include "store/rdb/rdb_reader.h"
-#include "store/rdb/rdb_writer.h"
 #include "store/rdb/snapshot_locks.h"
 
 namespace rc {
-namespace {
+
+using aof_io::read_file;
+using aof_io::reason;
+using aof_io::write_as_far_as_possible;
+using aof_io::WriteOutcome;
 
 std::atomic<AofLog*> g_active{nullptr};
+
+namespace {
+
 std::atomic<AofLog*> g_instance{nullptr};
 
 // How often the writer thread wakes by itself (to write what nobody waits for, fsync once a second, and
@@ -50,29 +49,6 @@ thread_local uint64_t t_propagations = 0;
 thread_local uint64_t t_wait_offset = 0;
 thread_local AofLog* t_wait_log = nullptr;  // the log t_wait_offset belongs to
 
-std::string reason(int error) { return std::strerror(error); }
-
-// One write of `data` to the end of the file, as many write() calls as it takes. `written` is how much
-// went out; `error` is the errno that stopped it short (0 when everything was written).
-struct WriteOutcome {
-  size_t written = 0;
-  int error = 0;
-};
-
-WriteOutcome write_as_far_as_possible(int fd, std::string_view data) {
-  WriteOutcome outcome;
-  while (outcome.written < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + outcome.written, data.size() - outcome.written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      outcome.error = n < 0 ? errno : ENOSPC;
-      break;
-    }
-    outcome.written += static_cast<size_t>(n);
-  }
-  return outcome;
-}
-
 // appendfsync always promised that every reply sent was on disk; after a failed write or fsync that can
 // no longer be kept, so the process ends, as Redis does. _Exit: the other threads still use what exit()
 // would destroy.
@@ -80,88 +56,6 @@ WriteOutcome write_as_far_as_possible(int fd, std::string_view data) {
   spdlog::warn("{}", message);
   spdlog::default_logger()->flush();
   std::_Exit(1);
-}
-
-bool write_all(int fd, std::string_view data) { return write_as_far_as_possible(fd, data).error == 0; }
-
-bool fsync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::optional<std::string> read_file(const std::string& file, std::string& out) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fmt::format("Can't open the append-only file {}: {}", file, reason(errno));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  out = std::move(contents).str();
-  return std::nullopt;
-}
-
-uint64_t file_size(const std::string& file) {
-  struct stat st {};
-  return ::stat(file.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
-
-// The base in AOF form: SELECT, then SET (with PXAT) for every live key of every non-empty database.
-bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms, int64_t key_delay_us) {
-  std::string out;
-  for (int index = 0; index < keyspace.database_count(); ++index) {
-    const Database& db = keyspace.db(index);
-    bool selected = false;
-    for (size_t s = 0; s < Database::kShardCount; ++s) {
-      uint64_t cursor = 0;
-      do {
-        cursor = db.shard(s).table.scan(cursor, [&](const Entry* entry) {
-          if (entry->expired(now_ms)) return;
-          if (!selected) aof::encode_command(out, {"SELECT", std::to_string(index)});
-          selected = true;
-          if (entry->has_expiry()) {
-            aof::encode_command(out, {"SET", entry->key(), entry->value(), "PXAT", std::to_string(entry->expire_at())});
-          } else {
-            aof::encode_command(out, {"SET", entry->key(), entry->value()});
-          }
-          if (key_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(key_delay_us));
-        });
-        if (out.size() > (1 << 20)) {
-          if (!write_all(fd, out)) return false;
-          out.clear();
-        }
-      } while (cursor != 0);
-    }
-  }
-  return write_all(fd, out);
-}
-
-// Writes a whole base file at `file` from `keyspace`, which must not change meanwhile. Used by the
-// rewrite child (which is alone in its process) and at startup (before any client). `key_delay_us`:
-// key_save_delay_us() in a child, else 0.
-bool write_base_file(const Keyspace& keyspace, const std::string& file, bool rdb_preamble, int64_t key_delay_us) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  const int64_t now = unix_time_ms();
-  bool ok = true;
-  if (rdb_preamble) {
-    rdb::RdbWriter writer(rdb::WriteOptions{}, fd);
-    writer.begin(now / 1000, 0);
-    rdb::write_keyspace(keyspace, writer, now, key_delay_us);
-    ok = writer.finish();
-  } else {
-    ok = write_aof_base(keyspace, fd, now, key_delay_us);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// Runs one logged command on `server` as a client without a connection would.
-void replay(Server& server, ClientSession& client, const std::vector<std::string>& argv) {
-  std::vector<std::string_view> views(argv.begin(), argv.end());
-  std::string ignored_reply;
-  execute_command(server, client, ignored_reply, views);
 }
 
 }  // namespace
@@ -212,11 +106,6 @@ AofLog::AofLog(Config& config, Keyspace& keyspace)
                                                      : AofFsync::EverySec) {}
 
 AofLog::~AofLog() { stop(); }
-
-// Read for each base written, as Redis does: CONFIG SET aof-use-rdb-preamble applies from the next rewrite.
-bool AofLog::use_rdb_preamble() const { return config_.text("aof-use-rdb-preamble") != "no"; }
-
-std::string AofLog::path(std::string_view name) const { return dir_ + "/" + std::string(name); }
 
 uint64_t AofLog::append(int db, std::initializer_list<std::string_view> argv) { return append_command(db, argv); }
 
@@ -536,419 +425,7 @@ void AofLog::disable() {
   spdlog::info("AOF disabled");
 }
 
-// ---- files ----
-
-std::optional<std::string> AofLog::save_manifest(const aof::Manifest& manifest) {
-  const std::string final_path = path(aof::manifest_file_name(prefix_));
-  const std::string temp_path = path("temp-" + aof::manifest_file_name(prefix_));
-  const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("Can't open the AOF manifest file {}: {}", temp_path, reason(errno));
-  const bool ok = write_all(fd, manifest.to_text()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(temp_path.c_str(), final_path.c_str()) != 0) {
-    ::unlink(temp_path.c_str());
-    return fmt::format("Can't write the AOF manifest file {}: {}", final_path, reason(errno));
-  }
-  fsync_directory(dir_);
-  manifest_ = manifest;
-  return std::nullopt;
-}
-
-std::optional<std::string> AofLog::open_incremental(const std::string& name) {
-  const std::string file = path(name);
-  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("Can't open the append-only file {}: {}", file, reason(errno));
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-  incr_size_ = file_size(file);
-  return std::nullopt;
-}
-
-std::optional<std::string> AofLog::create_initial_files() {
-  if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) {
-    return fmt::format("Can't create the append-only directory {}: {}", dir_, reason(errno));
-  }
-  aof::Manifest manifest;
-  const bool rdb_preamble = use_rdb_preamble();
-  manifest.base = aof::ManifestFile{aof::base_file_name(prefix_, 1, rdb_preamble), 1, aof::FileType::Base};
-  manifest.incrementals.push_back({aof::incremental_file_name(prefix_, 1), 1, aof::FileType::Incremental});
-  if (!write_base_file(keyspace_, path(manifest.base->name), rdb_preamble, 0)) {
-    return fmt::format("Can't write the AOF base file {}: {}", path(manifest.base->name), reason(errno));
-  }
-  if (auto error = open_incremental(manifest.incrementals.back().name)) return error;
-  if (auto error = save_manifest(manifest)) return error;
-  older_size_ = file_size(path(manifest.base->name));
-  base_size_.store(older_size_);
-  current_size_.store(older_size_);
-  return std::nullopt;
-}
-
-// ---- loading ----
-
-namespace {
-
-// Runs the commands of an AOF-format file. A command cut short at the end of the last file is dropped
-// and the file truncated there (aof-load-truncated yes); anything else malformed stops the load.
-std::optional<std::string> load_commands(Server& server, ClientSession& client, const std::string& file,
-                                         bool last, bool allow_truncated, uint64_t& commands, uint64_t loaded_before) {
-  std::string data;
-  if (auto error = read_file(file, data)) return error;
-  size_t position = 0;
-  std::vector<std::string> argv;
-  for (;;) {
-    const aof::ReadResult result = aof::read_command(data, position, argv);
-    if (result.status == aof::ReadStatus::End) return std::nullopt;
-    if (result.status == aof::ReadStatus::Corrupt) {
-      return fmt::format("{} in {} at offset {}", result.error, file, position);
-    }
-    if (result.status == aof::ReadStatus::Truncated) {
-      if (!last || !allow_truncated) {
-        return fmt::format("Unexpected end of file reading the append only file {} at offset {}", file, position);
-      }
-      spdlog::warn("!!! Warning: short read while loading the AOF file {}!!!", file);
-      spdlog::warn("AOF {} loaded anyway because aof-load-truncated is enabled; truncated at offset {}", file,
-                   position);
-      if (::truncate(file.c_str(), static_cast<off_t>(position)) != 0) {
-        return fmt::format("Error truncating the AOF file {}: {}", file, reason(errno));
-      }
-      return std::nullopt;
-    }
-    // Redis wraps transactions in MULTI/EXEC; the load is single-threaded, so their bodies just run.
-    if (is_word(argv[0], "multi") || is_word(argv[0], "exec")) continue;
-    if (server.commands().find(argv[0]) == nullptr) {
-      return fmt::format("Unknown command '{}' reading the append only file {} at offset {}", argv[0], file, position);
-    }
-    if (server.loading().cancelled().load(std::memory_order_relaxed)) return std::string("the load was cancelled");
-    replay(server, client, argv);
-    ++commands;
-    server.loading().loaded_bytes().store(loaded_before + position, std::memory_order_relaxed);
-  }
-}
-
-bool starts_with_rdb_magic(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  char magic[5] = {};
-  in.read(magic, 5);
-  return in.gcount() == 5 && std::string_view(magic, 5) == "REDIS";
-}
-
-}  // namespace
-
-// Stops the clock for this thread for the duration of a load (see store/clock.h).
-struct StoppedClock {
-  StoppedClock() { t_clock_stopped_for_loading = true; }
-  ~StoppedClock() { t_clock_stopped_for_loading = false; }
-  StoppedClock(const StoppedClock&) = delete;
-  StoppedClock& operator=(const StoppedClock&) = delete;
-};
-
-std::optional<std::string> AofLog::load_files(Server& server, const aof::Manifest& manifest) {
-  ClientSession client(0, -1, "aof", "", unix_time_ms());
-  const StoppedClock no_expiry_while_loading;
-  const bool allow_truncated = config_.text("aof-load-truncated") != "no";
-  std::vector<aof::ManifestFile> files;
-  if (manifest.base) files.push_back(*manifest.base);
-  files.insert(files.end(), manifest.incrementals.begin(), manifest.incrementals.end());
-  uint64_t total_bytes = 0;
-  for (const aof::ManifestFile& listed : files) total_bytes += file_size(path(listed.name));
-  server.loading().set_total_bytes(total_bytes);
-  uint64_t commands = 0;
-  uint64_t loaded_before = 0;  // bytes of the files already loaded
-  for (size_t i = 0; i < files.size(); ++i) {
-    const std::string file = path(files[i].name);
-    if (::access(file.c_str(), R_OK) != 0) {
-      return fmt::format("The AOF file {} listed in the manifest doesn't exist", file);
-    }
-    if (files[i].type == aof::FileType::Base && starts_with_rdb_magic(file)) {
-      const rdb::LoadWatch watch{&server.loading().loaded_bytes(), loaded_before, key_load_delay_us(),
-                                 &server.loading().cancelled()};
-      const rdb::LoadResult result = rdb::load_rdb_file(file, keyspace_, unix_time_ms(), true, watch);
-      if (!result.ok) return fmt::format("Bad AOF base file {}: {}", file, result.error);
-      spdlog::info("DB loaded from base file {}: {} keys", files[i].name, result.keys_loaded);
-    } else if (auto error = load_commands(server, client, file, i + 1 == files.size(), allow_truncated, commands,
-                                          loaded_before)) {
-      return error;
-    }
-    loaded_before += file_size(file);
-    if (i + 1 < files.size()) older_size_ += file_size(file);
-  }
-  spdlog::info("DB loaded from append only file: {} commands", commands);
-  return std::nullopt;
-}
-
-std::optional<std::string> AofLog::load_and_open(Server& server) {
-  const std::string manifest_path = path(aof::manifest_file_name(prefix_));
-  if (::access(manifest_path.c_str(), F_OK) != 0) return create_initial_files();
-  std::string text;
-  if (auto error = read_file(manifest_path, text)) return error;
-  aof::ManifestParse parsed = aof::parse_manifest(text);
-  if (!parsed.manifest) return fmt::format("{} in the AOF manifest {}", parsed.error, manifest_path);
-  aof::Manifest manifest = std::move(*parsed.manifest);
-  const auto started = std::chrono::steady_clock::now();
-  if (auto error = load_files(server, manifest)) return error;
-  spdlog::info("AOF loaded in {:.3f} seconds",
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  if (manifest.incrementals.empty()) {
-    const int64_t seq = 1;
-    manifest.incrementals.push_back({aof::incremental_file_name(prefix_, seq), seq, aof::FileType::Incremental});
-    if (manifest.base) older_size_ += file_size(path(manifest.base->name));
-    if (auto error = open_incremental(manifest.incrementals.back().name)) return error;
-    if (auto error = save_manifest(manifest)) return error;
-  } else {
-    if (auto error = open_incremental(manifest.incrementals.back().name)) return error;
-    manifest_ = manifest;
-  }
-  current_size_.store(older_size_ + incr_size_);
-  base_size_.store(current_size_.load());
-  return std::nullopt;
-}
-
-// ---- rewrite ----
-
-namespace {
-
-std::string temp_base_name(pid_t child) { return fmt::format("temp-rewriteaof-bg-{}.aof", child); }
-
-// The rewrite child: alone in its process (no lock, no log), it writes the base, reports how much memory
-// it copied on write (aof_last_cow_size) and exits.
-[[noreturn]] void run_rewrite_child(const Keyspace& keyspace, const std::string& file, bool rdb_preamble,
-                                    int64_t key_delay_us, int report_fd) {
-  // Dies with the server (kill -9 of the parent must not leave a writer behind), and lets go of its
-  // sockets so that a restarted server can listen on the same port at once.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  prepare_forked_child(report_fd);
-  int code = 1;
-  try {
-    code = write_base_file(keyspace, file, rdb_preamble, key_delay_us) ? 0 : 1;
-    if (code == 0) report_to_parent(report_fd, std::to_string(private_dirty_bytes()));
-  } catch (...) {
-  }
-  ::_exit(code);
-}
-
-}  // namespace
-
-bool AofLog::refuses_shutdown(bool force) const {
-  if (!waiting_rewrite_.load() || child_pid_.load() == 0) return false;
-  if (force) {
-    spdlog::warn("Writing initial AOF. Exit anyway.");
-    return false;
-  }
-  spdlog::warn("Writing initial AOF, can't exit.");
-  spdlog::warn("Errors trying to shut down the server. Check the logs for more information.");
-  return true;
-}
-
-// With every shard lock held (shared) and io_mutex_: everything logged so far goes to the current
-// incremental file, fsynced; a new one is created and listed in the manifest, and appends go there.
-std::optional<std::string> AofLog::switch_incremental() {
-  // What a failed write kept may depend on a SELECT in the current file: it must go there first.
-  if (!write_pending(FlushReason::Final)) {
-    return fmt::format("Can't write the append-only file: {}", reason(write_errno_.load()));
-  }
-  const int64_t seq = manifest_.last_incremental_seq() + 1;
-  const std::string name = aof::incremental_file_name(prefix_, seq);
-  const int fd = ::open(path(name).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("Can't open the append-only file {}: {}", path(name), reason(errno));
-  aof::Manifest next = manifest_;
-  next.incrementals.push_back({name, seq, aof::FileType::Incremental});
-  if (auto error = save_manifest(next)) {
-    ::close(fd);
-    ::unlink(path(name).c_str());
-    return error;
-  }
-  ::close(fd_);
-  fd_ = fd;
-  older_size_ += incr_size_;
-  incr_size_ = 0;
-  std::lock_guard lock(buffer_mutex_);
-  selected_db_ = -1;  // the new file starts with a SELECT
-  return std::nullopt;
-}
-
-std::string AofLog::temp_incremental_name() const { return "temp-" + prefix_ + ".incr"; }
-
-std::optional<std::string> AofLog::restart_temp_incremental() {
-  const std::string file = path(temp_incremental_name());
-  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("Can't open the append-only file {}: {}", file, reason(errno));
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-  uint64_t appended = 0;
-  {
-    std::lock_guard lock(buffer_mutex_);
-    buffer_.clear();
-    selected_db_ = -1;
-    appended = appended_;
-  }
-  unwritten_.clear();
-  unwritten_size_.store(0, std::memory_order_relaxed);
-  synced_.store(appended, std::memory_order_release);
-  release_replies(appended);
-  incr_size_ = 0;
-  older_size_ = 0;
-  current_size_.store(0);
-  return std::nullopt;
-}
-
-RewriteOutcome AofLog::rewrite() {
-  std::lock_guard guard(rewrite_mutex_);
-  if (active() != this) return RewriteOutcome::Failed;  // switched off (CONFIG SET appendonly no) meanwhile
-  if (rewrite_running()) return RewriteOutcome::InProgress;
-  if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
-  return begin_rewrite(false);
-}
-
-RewriteOutcome AofLog::begin_rewrite(bool activating) {
-  const int64_t base_seq = (manifest_.base ? manifest_.base->seq : 0) + 1;
-  const int64_t started_ms = unix_time_ms();
-  const bool waiting = waiting_rewrite_.load();
-  const int64_t key_delay_us = key_save_delay_us();
-  const bool rdb_preamble = use_rdb_preamble();
-  int report[2] = {-1, -1};
-  if (::pipe2(report, O_CLOEXEC) != 0) {
-    spdlog::warn("Can't rewrite append only file in background: pipe: {}", reason(errno));
-    note_rewrite_failed();
-    return RewriteOutcome::Failed;
-  }
-  pid_t pid = -1;
-  {
-    rdb::SnapshotLocks locks(keyspace_);
-    WriteRound io(*this);
-    if (auto error = waiting ? restart_temp_incremental() : switch_incremental()) {
-      spdlog::warn("Can't rewrite the append only file: {}", *error);
-      ::close(report[0]);
-      ::close(report[1]);
-      note_rewrite_failed();
-      return RewriteOutcome::Failed;
-    }
-    pid = timed_fork();
-    if (pid == 0) {
-      run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble, key_delay_us, report[1]);
-    }
-    if (pid > 0 && activating) {
-      // Every write from now on is logged; every one before is in the child's snapshot.
-      started_ = true;
-      writer_ = std::thread([this] { writer_loop(); });
-      g_active.store(this, std::memory_order_release);
-    }
-  }  // writers go on, into the new incremental file
-  const int fork_error = errno;
-  ::close(report[1]);
-  if (pid < 0) {
-    ::close(report[0]);
-    spdlog::warn("Can't rewrite append only file in background: fork: {}", reason(fork_error));
-    note_rewrite_failed();
-    return RewriteOutcome::Failed;
-  }
-  spdlog::info("Background append only file rewriting started by pid {}", pid);
-  rewrites_.fetch_add(1);
-  child_pid_.store(pid);
-  rewrite_started_ms_.store(started_ms);
-  const int report_fd = report[0];
-  rewrite_waiter_ = std::thread([this, pid, report_fd, base_seq, rdb_preamble, started_ms] {
-    finish_rewrite(pid, report_fd, path(temp_base_name(pid)), base_seq, rdb_preamble, started_ms);
-  });
-  return RewriteOutcome::Started;
-}
-
-// Waits for the child; on success installs its base: a new manifest with it and the incremental files
-// opened since the switch, then deletes the files no manifest lists any more.
-void AofLog::finish_rewrite(pid_t pid, int report_fd, std::string temp_path, int64_t base_seq, bool rdb_preamble,
-                            int64_t started_ms) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  const std::string report = read_child_report(report_fd);
-  ::close(report_fd);
-  const bool child_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  bool ok = false;
-  std::vector<std::string> obsolete;  // deleted after io_mutex_ is let go: unlinking GBs can take a while
-  if (child_ok) {
-    WriteRound io(*this);
-    const bool waiting = waiting_rewrite_.load();
-    const aof::Manifest old = manifest_;
-    aof::Manifest next;
-    next.base = aof::ManifestFile{aof::base_file_name(prefix_, base_seq, rdb_preamble), base_seq, aof::FileType::Base};
-    if (waiting) {
-      // The first base after enable(): the temporary incremental file gets its name now, in the same
-      // manifest as the base, so no manifest ever lists one without the other.
-      const int64_t seq = old.last_incremental_seq() + 1;
-      next.incrementals.push_back({aof::incremental_file_name(prefix_, seq), seq, aof::FileType::Incremental});
-    } else {
-      next.incrementals.push_back(old.incrementals.back());  // the file appends go to since the switch
-    }
-    const std::string base_file = path(next.base->name);
-    const std::string incr_file = path(next.incrementals.back().name);
-    if (::rename(temp_path.c_str(), base_file.c_str()) == 0) {
-      if (waiting && ::rename(path(temp_incremental_name()).c_str(), incr_file.c_str()) != 0) {
-        spdlog::warn("Error trying to rename the temporary AOF incr file {} into {}: {}", temp_incremental_name(),
-                     incr_file, reason(errno));
-      } else if (auto error = save_manifest(next)) {
-        spdlog::warn("{}", *error);
-        // The temporary incremental file keeps its name: fd_ still appends to it, and a retry starts it again.
-        if (waiting) ::rename(incr_file.c_str(), path(temp_incremental_name()).c_str());
-      } else {
-        if (old.base) obsolete.push_back(path(old.base->name));
-        for (const auto& file : old.history) obsolete.push_back(path(file.name));
-        const size_t kept = waiting ? 0 : 1;  // an earlier run's files are all replaced
-        for (size_t i = 0; i + kept < old.incrementals.size(); ++i) {
-          obsolete.push_back(path(old.incrementals[i].name));
-        }
-        older_size_ = file_size(base_file);
-        current_size_.store(older_size_ + incr_size_);
-        base_size_.store(current_size_.load());
-        waiting_rewrite_.store(false);
-        ok = true;
-      }
-      if (!ok) ::unlink(base_file.c_str());
-    }
-  }
-  for (const std::string& file : obsolete) ::unlink(file.c_str());
-  if (!ok) ::unlink(temp_path.c_str());
-  if (ok) {
-    last_cow_size_.store(static_cast<uint64_t>(std::max<int64_t>(0, parse_int64(report).value_or(0))));
-    consecutive_failures_.store(0);
-    last_rewrite_ok_.store(true);
-    spdlog::info("Background AOF rewrite finished successfully");
-  } else {
-    note_rewrite_failed();
-    spdlog::warn("Background AOF rewrite failed (child status {})", status);
-    if (waiting_rewrite_.load()) {
-      // As Redis, which stays in AOF_WAIT_REWRITE and schedules another rewrite: the writer thread tries
-      // again, after a second, then (aofRewriteLimited) backing off up to an hour after 3 failures in a row.
-      const int64_t failures = consecutive_failures_.load();
-      const int64_t delay_ms = failures < 3 ? 1000 : std::min<int64_t>(3600000, 60000LL << std::min<int64_t>(failures - 3, 6));
-      next_retry_ms_.store(unix_time_ms() + delay_ms);
-    }
-  }
-  last_rewrite_time_sec_.store((unix_time_ms() - started_ms) / 1000);
-  child_pid_.store(0);
-}
-
-void AofLog::note_rewrite_failed() {
-  last_rewrite_ok_.store(false);
-  consecutive_failures_.fetch_add(1);
-}
-
-// auto-aof-rewrite-percentage / auto-aof-rewrite-min-size, checked by the writer after its writes.
-void AofLog::maybe_auto_rewrite() {
-  if (active() != this) return;  // being disabled
-  if (waiting_rewrite_.load()) {
-    // The first base failed: another try when due (Redis's aof_rewrite_scheduled).
-    if (!rewrite_running() && unix_time_ms() >= next_retry_ms_.load()) rewrite();
-    return;
-  }
-  const int64_t percentage = config_.integer("auto-aof-rewrite-percentage");
-  // While writes fail a rewrite could not switch files; it would only fill the log every kWritePeriod.
-  if (percentage <= 0 || rewrite_running() || write_errno_.load() != 0) return;
-  const uint64_t current = current_size_.load();
-  const uint64_t base = std::max<uint64_t>(base_size_.load(), 1);
-  if (current < static_cast<uint64_t>(config_.integer("auto-aof-rewrite-min-size"))) return;
-  if (current <= base || (current - base) * 100 / base < static_cast<uint64_t>(percentage)) return;
-  spdlog::info("Starting automatic rewriting of AOF on {}% growth", (current - base) * 100 / base);
-  rewrite();
-}
+// ---- INFO ----
 
 std::string AofLog::info_fields() const {
   const bool enabled = active() == this;
