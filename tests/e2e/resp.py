@@ -282,3 +282,25 @@ def wait_bgsave_done(conn: RespConnection, timeout: float = 60.0) -> dict:
     """INFO persistence once no background save runs (rdb_bgsave_in_progress:0)."""
     return wait_for(lambda: (lambda p: p if p["rdb_bgsave_in_progress"] == "0" else None)(
         info_section(conn, "persistence")), timeout, interval=0.02, what="rdb_bgsave_in_progress:0")
+
+
+def wait_aof_on(conn: RespConnection, timeout: float = 60.0) -> dict:
+    """INFO persistence once the AOF is on with no rewrite running or scheduled: the first base, or the
+    base of a BGREWRITEAOF, is written."""
+    def done():
+        info = info_section(conn, "persistence")
+        return (info.get("aof_enabled") == "1" and info.get("aof_rewrite_in_progress") == "0"
+                and info.get("aof_rewrite_scheduled") == "0" and info)
+    return wait_for(done, timeout, interval=0.02, what="aof_enabled:1 and no AOF rewrite running or scheduled")
+
+
+def snapshot(conn: RespConnection, dbs=(0,)) -> dict:
+    """Every key of the databases `dbs`: {(db, key): (value, has a TTL)}; database 0 is selected afterwards."""
+    seen = {}
+    for db in dbs:
+        assert conn.command("SELECT", str(db)) == b"+OK\r\n"
+        for key in parse(conn.command("KEYS", "*")).items:
+            key = key.value
+            seen[(db, key)] = (value(conn, "GET", key), value(conn, "PTTL", key) > 0)
+    conn.command("SELECT", "0")
+    return seen

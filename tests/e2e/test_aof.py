@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE_REDIS, ServerProcess, binary_under_test, free_port, is_real_redis, server_argv
-from resp import RespConnection, encode_command, info_section, parse, value, wait_for
+from resp import RespConnection, encode_command, info_section, parse, snapshot, value, wait_aof_on, wait_for
 
 CHECK_AOF = shutil.which("redis-check-aof") or "/usr/bin/redis-check-aof"
 REAL = is_real_redis(binary_under_test())
@@ -81,16 +81,7 @@ def write_sample(conn: RespConnection):
     time.sleep(0.05)  # "gone" expires
 
 
-def snapshot(conn: RespConnection) -> dict:
-    """Every key of databases 0 and 5: (value, has a TTL)."""
-    seen = {}
-    for db in (0, 5):
-        assert conn.command("SELECT", str(db)) == b"+OK\r\n"
-        for key in parse(conn.command("KEYS", "*")).items:
-            key = key.value
-            seen[(db, key)] = (value(conn, "GET", key), value(conn, "PTTL", key) > 0)
-    conn.command("SELECT", "0")
-    return seen
+DBS = (0, 5)  # the databases write_sample writes to
 
 
 EXPECTED = {
@@ -104,14 +95,14 @@ def test_restart_keeps_the_data_and_check_aof_accepts(start_server, tmp_path):
     srv = start_aof(start_server, tmp_path)
     with srv.connect() as c:
         write_sample(c)
-        assert snapshot(c) == EXPECTED
+        assert snapshot(c, DBS) == EXPECTED
     assert srv.terminate_and_wait() == 0
     check_aof(tmp_path)
     manifest = (tmp_path / "appendonlydir" / "appendonly.aof.manifest").read_text()
     assert "type b" in manifest and "type i" in manifest
     srv = start_aof(start_server, tmp_path)
     with srv.connect() as c:
-        assert snapshot(c) == EXPECTED
+        assert snapshot(c, DBS) == EXPECTED
 
 
 @pytest.mark.parametrize("preamble", ["yes", "no"])
@@ -134,7 +125,7 @@ def test_redis_starts_from_our_directory_and_we_from_its(start_server, tmp_path,
         with srv.connect() as c:
             expected = dict(EXPECTED)
             expected[(0, b"after-rewrite")] = (b"yes", False)
-            assert snapshot(c) == expected, f"{first or 'clone'} -> {second or 'clone'}"
+            assert snapshot(c, DBS) == expected, f"{first or 'clone'} -> {second or 'clone'}"
         assert srv.terminate_and_wait() == 0
 
 
@@ -331,15 +322,6 @@ def manifest_text(directory: Path) -> str:
     return (directory / "appendonlydir" / "appendonly.aof.manifest").read_text()
 
 
-def wait_aof_on(conn: RespConnection):
-    """Until the first base is written: INFO shows the AOF on with no rewrite running or scheduled."""
-    def done():
-        info = info_section(conn, "persistence")
-        return (info.get("aof_enabled") == "1" and info.get("aof_rewrite_in_progress") == "0"
-                and info.get("aof_rewrite_scheduled") == "0")
-    wait_for(done, DEADLINE, interval=0.02, what="aof_enabled:1 and the first AOF base written")
-
-
 def config_get(conn: RespConnection, name: str) -> bytes:
     items = parse(conn.command("CONFIG", "GET", name)).items
     assert len(items) == 2, items
@@ -380,7 +362,7 @@ def test_config_set_appendonly_yes_at_run_time(launcher, start_server, tmp_path)
         assert info_section(c, "persistence")["aof_rewrite_in_progress"] == "0"
         assert base_seq(tmp_path) == seq
         set_keys(c, "after", 2000)
-        expected = snapshot(c)
+        expected = snapshot(c, DBS)
         assert c.command("CONFIG", "REWRITE") == b"+OK\r\n"
     assert any(line.split() == ["appendonly", "yes"] for line in conf.read_text().splitlines())
     srv.terminate_and_wait(timeout=DEADLINE, sig=signal.SIGKILL)  # no shutdown save, no final AOF flush
@@ -389,7 +371,7 @@ def test_config_set_appendonly_yes_at_run_time(launcher, start_server, tmp_path)
     check_aof(tmp_path)
     srv = start_aof(start_server, tmp_path, "--save", "")
     with srv.connect() as c:
-        assert snapshot(c) == expected
+        assert snapshot(c, DBS) == expected
         for prefix, count in (("before", 20000), ("during", 2000), ("after", 2000)):
             assert missing_keys(c, prefix, count) == [], prefix
 
