@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "server/aof_base_writer.h"
 #include "server/aof_io.h"
@@ -19,6 +20,7 @@ namespace rc {
 
 using aof_io::file_size;
 using aof_io::reason;
+using aof_io::sync_file;
 using aof_io::write_all;
 
 namespace {
@@ -26,7 +28,7 @@ namespace {
 bool fsync_directory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
+  const bool ok = sync_file(fd);
   ::close(fd);
   return ok;
 }
@@ -43,7 +45,7 @@ std::optional<std::string> AofLog::save_manifest(const aof::Manifest& manifest) 
   const std::string temp_path = path("temp-" + aof::manifest_file_name(prefix_));
   const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fmt::format("Can't open the AOF manifest file {}: {}", temp_path, reason(errno));
-  const bool ok = write_all(fd, manifest.to_text()) && ::fsync(fd) == 0;
+  const bool ok = write_all(fd, manifest.to_text()) && sync_file(fd);
   ::close(fd);
   if (!ok || ::rename(temp_path.c_str(), final_path.c_str()) != 0) {
     ::unlink(temp_path.c_str());
@@ -82,41 +84,60 @@ std::optional<std::string> AofLog::create_initial_files() {
   current_size_.store(older_size_);
   return std::nullopt;
 }
-// With every shard lock held (shared) and io_mutex_: everything logged so far goes to the current
-// incremental file, fsynced; a new one is created and listed in the manifest, and appends go there.
-std::optional<std::string> AofLog::switch_incremental() {
-  // What a failed write kept may depend on a SELECT in the current file: it must go there first.
-  if (!write_pending(FlushReason::Final)) {
-    return fmt::format("Can't write the append-only file: {}", reason(write_errno_.load()));
-  }
+int AofLog::create_next_incremental() {
   const int64_t seq = manifest_.last_incremental_seq() + 1;
   const std::string name = aof::incremental_file_name(prefix_, seq);
   const int fd = ::open(path(name).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("Can't open the append-only file {}: {}", path(name), reason(errno));
+  if (fd < 0) {
+    spdlog::warn("Can't rewrite the append only file: can't open {}: {}", path(name), reason(errno));
+    return -1;
+  }
+  // Listed after the current file before anything goes there: a crash from now on replays both, in order.
   aof::Manifest next = manifest_;
   next.incrementals.push_back({name, seq, aof::FileType::Incremental});
   if (auto error = save_manifest(next)) {
+    spdlog::warn("Can't rewrite the append only file: {}", *error);
     ::close(fd);
     ::unlink(path(name).c_str());
-    return error;
+    return -1;
   }
-  ::close(fd_);
-  fd_ = fd;
+  return fd;
+}
+
+void AofLog::switch_incremental(int fresh_fd) {
+  // Whatever an earlier switch left for its file goes first (finish_retiring writes it on the next round).
+  take_buffer();
+  if (retiring_fd_ >= 0) {
+    // Still retiring the file before (its disk fails): the two tails go there, in order; the file that was
+    // current gets nothing and stays empty, listed in the manifest.
+    retiring_tail_ += unwritten_;
+    ::close(fd_);
+  } else {
+    retiring_fd_ = fd_;
+    retiring_tail_ = std::move(unwritten_);
+    retiring_size_ = incr_size_;
+  }
+  unwritten_.clear();
+  unwritten_size_.store(retiring_tail_.size(), std::memory_order_relaxed);
+  fd_ = fresh_fd;
   older_size_ += incr_size_;
   incr_size_ = 0;
   std::lock_guard lock(buffer_mutex_);
   selected_db_ = -1;  // the new file starts with a SELECT
-  return std::nullopt;
 }
 
 std::string AofLog::temp_incremental_name() const { return "temp-" + prefix_ + ".incr"; }
 
-std::optional<std::string> AofLog::restart_temp_incremental() {
+int AofLog::open_temp_incremental() {
   const std::string file = path(temp_incremental_name());
   const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("Can't open the append-only file {}: {}", file, reason(errno));
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
+  if (fd < 0) spdlog::warn("Can't rewrite the append only file: can't open {}: {}", file, reason(errno));
+  return fd;
+}
+
+int AofLog::restart_temp_incremental(int fresh_fd) {
+  const int stale_fd = fd_;
+  fd_ = fresh_fd;
   uint64_t appended = 0;
   {
     std::lock_guard lock(buffer_mutex_);
@@ -131,7 +152,7 @@ std::optional<std::string> AofLog::restart_temp_incremental() {
   incr_size_ = 0;
   older_size_ = 0;
   current_size_.store(0);
-  return std::nullopt;
+  return stale_fd;
 }
 
 }  // namespace rc

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -10,11 +11,35 @@
 
 #include <fmt/format.h>
 
+#include "store/rdb/snapshot_locks.h"
+
 namespace rc::aof_io {
+namespace {
+
+std::atomic<uint64_t> g_io_under_snapshot_locks{0};
+
+void note_disk_io() {
+  if (rdb::t_holding_snapshot_locks) g_io_under_snapshot_locks.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+uint64_t io_under_snapshot_locks() { return g_io_under_snapshot_locks.load(std::memory_order_relaxed); }
+
+bool sync_data(int fd) {
+  note_disk_io();
+  return ::fdatasync(fd) == 0;
+}
+
+bool sync_file(int fd) {
+  note_disk_io();
+  return ::fsync(fd) == 0;
+}
 
 std::string reason(int error) { return std::strerror(error); }
 
 WriteOutcome write_as_far_as_possible(int fd, std::string_view data) {
+  note_disk_io();
   WriteOutcome outcome;
   while (outcome.written < data.size()) {
     const ssize_t n = ::write(fd, data.data() + outcome.written, data.size() - outcome.written);

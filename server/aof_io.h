@@ -22,6 +22,13 @@ struct WriteOutcome {
 WriteOutcome write_as_far_as_possible(int fd, std::string_view data);
 // write_as_far_as_possible without the outcome: true when everything was written.
 bool write_all(int fd, std::string_view data);
+// fdatasync / fsync, counted in io_under_snapshot_locks() when made under every shard lock.
+bool sync_data(int fd);
+bool sync_file(int fd);
+// Writes and syncs of the AOF's files made while the thread held every shard lock (rdb::SnapshotLocks):
+// writers wait for those locks, so the AOF does its disk work before or after them. Tests check it stays 0.
+uint64_t io_under_snapshot_locks();
+
 // The whole of `file` into `out`; the message to return when it cannot be opened.
 std::optional<std::string> read_file(const std::string& file, std::string& out);
 // 0 when `file` cannot be stat'ed.

@@ -17,27 +17,21 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "server/aof_active.h"
 #include "server/aof_io.h"
-#include "server/command_table.h"
 #include "server/config.h"
 #include "store/aof/command_reader.h"
 #include "store/clock.h"
-#include "store/mutation_counter.h"
 #include "store/rdb/snapshot_locks.h"
 
 namespace rc {
 
 using aof_io::read_file;
 using aof_io::reason;
+using aof_io::sync_data;
 using aof_io::write_as_far_as_possible;
 using aof_io::WriteOutcome;
 
-std::atomic<AofLog*> g_active{nullptr};
-
 namespace {
-
-std::atomic<AofLog*> g_instance{nullptr};
 
 // How often the writer thread wakes by itself (to write what nobody waits for, fsync once a second, and
 // try again after a failed write).
@@ -45,7 +39,6 @@ constexpr std::chrono::milliseconds kWritePeriod{100};
 // A disk that stays broken is retried every kWritePeriod; its error is logged at most this often.
 constexpr int64_t kWriteErrorLogSeconds = 30;
 
-thread_local uint64_t t_propagations = 0;
 thread_local uint64_t t_wait_offset = 0;
 thread_local AofLog* t_wait_log = nullptr;  // the log t_wait_offset belongs to
 
@@ -62,20 +55,9 @@ thread_local AofLog* t_wait_log = nullptr;  // the log t_wait_offset belongs to
 
 // ---- per-thread tracking ----
 
-uint64_t aof_tracking::propagations() { return t_propagations; }
-
 void aof_tracking::record(AofLog* log, uint64_t offset) {
-  ++t_propagations;
-  if (log == nullptr) return;
   t_wait_log = log;
   t_wait_offset = std::max(t_wait_offset, offset);
-}
-
-void aof_tracking::finish_command(const CommandSpec& command, uint64_t mutations_before,
-                                  uint64_t propagations_before) {
-  if ((command.flags & kWrite) && t_store_mutations != mutations_before && t_propagations == propagations_before) {
-    spdlog::error("BUG: command '{}' changed the dataset without propagating it to the AOF", command.name);
-  }
 }
 
 // Waiting here rather than after each command lets a pipeline of writes share one write and one fsync,
@@ -90,15 +72,12 @@ void aof_tracking::wait_before_replies() {
 
 // ---- the log ----
 
-AofLog* AofLog::active() { return g_active.load(std::memory_order_acquire); }
+bool AofLog::logging() const { return keyspace_.changes().attached(this); }
 
-AofLog* AofLog::instance() { return g_instance.load(std::memory_order_acquire); }
-
-void AofLog::set_instance(AofLog* log) { g_instance.store(log, std::memory_order_release); }
-
-AofLog::AofLog(Config& config, Keyspace& keyspace)
+AofLog::AofLog(Config& config, Keyspace& keyspace, ForkSlot& forks)
     : config_(config),
       keyspace_(keyspace),
+      forks_(forks),
       dir_(config.text("dir") + "/" + config.text("appenddirname")),
       prefix_(config.text("appendfilename")),
       policy_(config.text("appendfsync") == "always" ? AofFsync::Always
@@ -107,14 +86,12 @@ AofLog::AofLog(Config& config, Keyspace& keyspace)
 
 AofLog::~AofLog() { stop(); }
 
-uint64_t AofLog::append(int db, std::initializer_list<std::string_view> argv) { return append_command(db, argv); }
+void AofLog::consume(uint64_t, int db, std::span<const std::string_view> argv) {
+  aof_tracking::record(this, append_command(db, argv));
+}
 
-uint64_t AofLog::append(int db, const std::vector<std::string_view>& argv) { return append_command(db, argv); }
-
-// Both forms encode straight into the buffer (no vector is built for a brace list: most write commands
-// propagate one, under their shard lock).
-template <typename Argv>
-uint64_t AofLog::append_command(int db, const Argv& argv) {
+// Encodes straight into the buffer, under the maker's shard lock.
+uint64_t AofLog::append_command(int db, std::span<const std::string_view> argv) {
   std::lock_guard lock(buffer_mutex_);
   const size_t before = buffer_.size();
   if (db != selected_db_) {
@@ -197,8 +174,8 @@ int AofLog::disk_error() const {
 // switching away from. False when the write failed (what was not written is kept for the next call).
 bool AofLog::write_pending(FlushReason why) {
   const uint64_t end = take_buffer();
-  const bool ok = write_unwritten();
-  const uint64_t in_kernel = end - unwritten_.size();
+  const bool ok = finish_retiring() && write_unwritten();
+  const uint64_t in_kernel = end - unwritten_.size() - retiring_tail_.size();
   if (ok) sync_as_policy_says(why, in_kernel);
   // everysec and no release the replies even when the write failed: Redis sends them too, refusing new
   // writes (MISCONF) until the kept entries are written. With always a failure never gets here.
@@ -240,6 +217,17 @@ bool AofLog::write_unwritten() {
 // As Redis: a short write is cut off again (a partial command would stop the next load) and reported as a
 // full disk; when the cut fails, the written part stays and only the rest is kept for the next try.
 void AofLog::keep_after_failed_write(size_t written, int error) {
+  written = cut_failed_write(fd_, incr_size_, unwritten_.size(), written, error);
+  incr_size_ += written;
+  current_size_.store(older_size_ + incr_size_);
+  unwritten_.erase(0, written);
+  unwritten_size_.store(unwritten_.size(), std::memory_order_relaxed);
+}
+
+// The file `fd` had `size` bytes before a write of `expected` bytes wrote `written` and failed with `error`.
+// Logs it (at most every kWriteErrorLogSeconds), cuts a partial command off again, ends the process with
+// always, refuses writes (MISCONF) otherwise. Returns how many bytes stay in the file.
+size_t AofLog::cut_failed_write(int fd, uint64_t size, size_t expected, size_t written, int error) {
   const int64_t now_s = unix_time_ms() / 1000;
   const bool log_now = now_s - last_write_error_log_s_ > kWriteErrorLogSeconds;
   if (log_now) last_write_error_log_s_ = now_s;
@@ -247,10 +235,9 @@ void AofLog::keep_after_failed_write(size_t written, int error) {
     if (log_now) spdlog::warn("Error writing to the AOF file: {}", reason(error));
   } else {
     if (log_now) {
-      spdlog::warn("Short write while writing to the AOF file: (nwritten={}, expected={})", written,
-                   unwritten_.size());
+      spdlog::warn("Short write while writing to the AOF file: (nwritten={}, expected={})", written, expected);
     }
-    if (::ftruncate(fd_, static_cast<off_t>(incr_size_)) == 0) {
+    if (::ftruncate(fd, static_cast<off_t>(size)) == 0) {
       written = 0;
     } else if (log_now) {
       spdlog::warn("Could not remove short write from the append-only file. The server may refuse to load the "
@@ -262,10 +249,40 @@ void AofLog::keep_after_failed_write(size_t written, int error) {
     exit_on_durability_error("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
   }
   write_errno_.store(error);
-  incr_size_ += written;
+  return written;
+}
+
+// See switch_incremental: the old file gets what was appended before the switch, then it is fsynced (its
+// entries come before any of the new file's, also on disk) and closed.
+bool AofLog::finish_retiring() {
+  if (retiring_fd_ < 0) return true;
+  const WriteOutcome outcome = write_as_far_as_possible(retiring_fd_, retiring_tail_);
+  if (outcome.error != 0) {
+    const size_t kept = cut_failed_write(retiring_fd_, retiring_size_, retiring_tail_.size(), outcome.written,
+                                         outcome.error);
+    retiring_size_ += kept;
+    older_size_ += kept;
+    retiring_tail_.erase(0, kept);
+    return false;
+  }
+  retiring_size_ += retiring_tail_.size();
+  older_size_ += retiring_tail_.size();
   current_size_.store(older_size_ + incr_size_);
-  unwritten_.erase(0, written);
-  unwritten_size_.store(unwritten_.size(), std::memory_order_relaxed);
+  retiring_tail_.clear();
+  if (!sync_data(retiring_fd_)) {
+    const int error = errno;
+    if (policy_ == AofFsync::Always) {
+      exit_on_durability_error(fmt::format(
+          "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", reason(error)));
+    }
+    if (fsync_errno_.exchange(error) == 0) spdlog::warn("Fail to fsync the AOF file: {}", reason(error));
+  }
+  ::close(retiring_fd_);
+  retiring_fd_ = -1;
+  if (write_errno_.load(std::memory_order_relaxed) != 0 && write_errno_.exchange(0) != 0) {
+    spdlog::warn("AOF write error looks solved, redis-clone can write again.");
+  }
+  return true;
 }
 
 void AofLog::sync_as_policy_says(FlushReason why, uint64_t in_kernel) {
@@ -276,7 +293,7 @@ void AofLog::sync_as_policy_says(FlushReason why, uint64_t in_kernel) {
                     now - last_fsync_ms_ >= 1000);
   if (!due) return;
   last_fsync_ms_ = now;
-  if (::fdatasync(fd_) != 0) {
+  if (!sync_data(fd_)) {
     const int error = errno;
     if (policy_ == AofFsync::Always) {
       exit_on_durability_error(fmt::format(
@@ -321,14 +338,20 @@ void AofLog::writer_loop() {
 }
 
 void AofLog::start() {
+  closing_ = false;
   started_ = true;
   writer_ = std::thread([this] { writer_loop(); });
-  g_active.store(this, std::memory_order_release);
+  rdb::SnapshotLocks locks(keyspace_);  // see store/change_stream.h: attached between two changes
+  keyspace_.changes().attach(this);
 }
 
 void AofLog::stop() {
   if (!started_) return;
-  g_active.store(nullptr, std::memory_order_release);
+  closing_ = true;
+  {
+    rdb::SnapshotLocks locks(keyspace_);
+    keyspace_.changes().detach(this);
+  }
   {
     std::lock_guard lock(buffer_mutex_);
     stopping_ = true;
@@ -342,8 +365,11 @@ void AofLog::stop() {
     if (const pid_t pid = child_pid_.load(); pid > 0) ::kill(pid, SIGKILL);
     if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
   }
+  forks_.unschedule(ForkKind::Aof);
   started_ = false;
   WriteRound io(*this);  // a reply may be writing (flush_for_reply)
+  if (retiring_fd_ >= 0) ::close(retiring_fd_);  // (the final write_pending wrote its tail)
+  retiring_fd_ = -1;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   // Stopped before the first base was written: no manifest lists the temporary incremental file.
@@ -357,6 +383,7 @@ void AofLog::stop() {
 std::optional<std::string> AofLog::enable() {
   std::lock_guard state(state_mutex_);
   if (started_) return std::nullopt;
+  closing_ = false;
   dir_ = config_.text("dir") + "/" + config_.text("appenddirname");
   prefix_ = config_.text("appendfilename");
   if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -397,7 +424,21 @@ std::optional<std::string> AofLog::enable() {
   {
     std::lock_guard guard(rewrite_mutex_);
     if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
-    outcome = begin_rewrite(true);
+    if (forks_.claim(ForkKind::Aof)) {
+      outcome = begin_rewrite(true);
+      if (outcome != RewriteOutcome::Started) forks_.release(ForkKind::Aof);
+    } else {
+      // As Redis's startAppendOnly: the writer thread starts the first rewrite once the BGSAVE has ended.
+      spdlog::warn("AOF was enabled but there is already another background operation. An AOF background was "
+                   "scheduled to start when possible.");
+      forks_.schedule(ForkKind::Aof);
+      outcome = RewriteOutcome::Scheduled;
+    }
+  }
+  if (outcome == RewriteOutcome::Scheduled) {
+    started_ = true;
+    writer_ = std::thread([this] { writer_loop(); });
+    return std::nullopt;
   }
   if (outcome != RewriteOutcome::Started) {
     WriteRound io(*this);
@@ -415,10 +456,11 @@ std::optional<std::string> AofLog::enable() {
 void AofLog::disable() {
   std::lock_guard state(state_mutex_);
   if (!started_) return;
+  closing_ = true;
   {
     // No write command is between its change and its propagation: each one from now on is not logged.
     rdb::SnapshotLocks locks(keyspace_);
-    g_active.store(nullptr, std::memory_order_release);
+    keyspace_.changes().detach(this);
   }
   if (const pid_t pid = child_pid_.load(); pid > 0) spdlog::info("Killing running AOF rewrite child: {}", pid);
   stop();
@@ -428,9 +470,11 @@ void AofLog::disable() {
 // ---- INFO ----
 
 std::string AofLog::info_fields() const {
-  const bool enabled = active() == this;
+  // As Redis's aof_state != AOF_OFF: also while the first base is awaited (CONFIG SET appendonly yes).
+  const bool enabled = started_.load();
   const int64_t started = rewrite_started_ms_.load();
   const bool running = rewrite_running();
+  const bool scheduled = forks_.scheduled(ForkKind::Aof) || (enabled && waiting_rewrite_.load() && !running);
   // Redis's order. The rewrite figures outlive CONFIG SET appendonly no, as Redis's server-wide ones do;
   // there are no modules, so no module fork.
   std::string fields = fmt::format(
@@ -438,7 +482,7 @@ std::string AofLog::info_fields() const {
       "aof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\n"
       "aof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\naof_last_write_status:{}\r\n"
       "aof_last_cow_size:{}\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-      enabled ? 1 : 0, running ? 1 : 0, enabled && waiting_rewrite_.load() && !running ? 1 : 0,
+      enabled ? 1 : 0, running ? 1 : 0, scheduled ? 1 : 0,
       last_rewrite_time_sec_.load(), running ? (unix_time_ms() - started) / 1000 : -1,
       last_rewrite_ok_.load() ? "ok" : "err", rewrites_.load(), consecutive_failures_.load(),
       enabled && disk_error() != 0 ? "err" : "ok", last_cow_size_.load());
@@ -453,17 +497,6 @@ std::string AofLog::info_fields() const {
                       "aof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:0\r\naof_buffer_length:{}\r\n"
                       "aof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
                       current_size_.load(), base_size_.load(), buffered);
-}
-
-std::string aof_info_fields() {
-  // The log main creates whether or not the AOF is on (its rewrite figures outlive a switch-off).
-  const AofLog* log = AofLog::instance();
-  if (log == nullptr) log = AofLog::active();
-  if (log != nullptr) return log->info_fields();
-  return "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
-         "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
-         "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
-         "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n";
 }
 
 }  // namespace rc

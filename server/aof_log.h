@@ -2,9 +2,10 @@
 // The append-only file, in Redis 7's multi-part layout: dir/appenddirname/ holds a manifest
 // (appendfilename.manifest), one base file (an RDB or AOF snapshot) and incremental files of commands.
 //
-// Write commands propagate themselves (CommandContext::propagate) while they still hold their shard
-// lock(s), so the log's order is the order in which changes were applied. Lock order: shard locks, then
-// this log's io mutex, then its buffer mutex; never the reverse. Before a connection sends a batch of
+// The log is a consumer of the keyspace's change stream (store/change_stream.h): every change, made by a
+// command or by expiry, reaches it while its maker still holds the shard lock(s), so the log's order is the
+// order in which changes were applied. Lock order: shard locks, then this log's io mutex, then its buffer
+// mutex; never the reverse. Before a connection sends a batch of
 // replies, its entries must be written: with everysec and no its own thread writes everything buffered so
 // far (unless another writer already covered them); with always the writer thread writes and fsyncs for
 // all waiting replies at once (group commit). That thread also writes every 100 ms what no reply waited
@@ -15,10 +16,16 @@
 // are refused with MISCONF (disk_error()). With appendfsync always a write or fsync error ends the process
 // (status 1): replies already promised durability and the changes cannot be undone.
 //
-// BGREWRITEAOF, as Redis 7: under every shard lock (shared) the appends switch to a new incremental file
-// listed at once in the manifest, and a forked child writes a new base from that instant; when it is done
-// a new manifest (temp file, rename, fsync of the directory) lists the new base and the new incremental
-// file, and the old files are deleted. A crash at any point leaves a manifest that describes all the data.
+// BGREWRITEAOF, as Redis 7: a new incremental file is created and listed in the manifest (after the current
+// one), then, under every shard lock (shared), the appends switch to it and a forked child writes a new base
+// from that instant; when it is done a new manifest (temp file, rename, fsync of the directory) lists the
+// new base and the new incremental file, and the old files are deleted. A crash at any point leaves a
+// manifest that describes all the data. The shard locks are held for the fork alone: the file creation and
+// the manifest's fsyncs come before them, and what was appended before the switch is written to the old
+// file, and fsynced, after them, by the next writer, before anything reaches the new file.
+//
+// Only one forked child runs at a time (server/fork_slot.h): a rewrite asked for while a BGSAVE runs is
+// scheduled, and starts when the slot is free.
 //
 // CONFIG SET appendonly, as Redis 7's startAppendOnly / stopAppendOnly. yes: under every shard lock the
 // log becomes active, appending to a temporary incremental file (temp-appendonly.aof.incr) that no
@@ -27,7 +34,7 @@
 // leaves the directory as it was (no manifest, or the one of an earlier run); a failed child is retried
 // (the temporary file starting again from the new snapshot). no: the log stops being active under every
 // shard lock, then what is buffered is written and fsynced and the file closed; a rewrite child is
-// killed. The files stay.
+// killed. The files stay. CONFIG SET appendonly yes while a BGSAVE runs schedules the first rewrite.
 #include <sys/types.h>
 
 #include <atomic>
@@ -36,12 +43,15 @@
 #include <initializer_list>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "server/fork_slot.h"
 #include "store/aof/manifest.h"
+#include "store/change_stream.h"
 
 namespace rc {
 
@@ -51,17 +61,19 @@ class Server;
 struct CommandSpec;
 
 enum class AofFsync { Always, EverySec, No };
-enum class RewriteOutcome { Started, InProgress, Failed };
+enum class RewriteOutcome { Started, Scheduled, InProgress, Failed, Disabled };
 
-class AofLog {
+class AofLog final : public ChangeConsumer {
  public:
-  AofLog(Config& config, Keyspace& keyspace);
+  // The server's log (Server::aof()), whether or not appendonly is on. `forks` is the server's one-child slot.
+  AofLog(Config& config, Keyspace& keyspace, ForkSlot& forks);
   ~AofLog();
   AofLog(const AofLog&) = delete;
   AofLog& operator=(const AofLog&) = delete;
 
-  // The log write commands go to; nullptr while none is started (appendonly no, or still loading).
-  static AofLog* active();
+  // Whether changes are logged now (attached to the change stream): appendonly yes and loaded, or
+  // CONFIG SET appendonly yes and its first rewrite forked.
+  bool logging() const;
 
   // Before listening: loads the manifest's files by running their commands on `server` (the base may be
   // an RDB file), truncating a last file cut short; creates the directory, a base and a first incremental
@@ -72,19 +84,15 @@ class AofLog {
   // Writes and fsyncs what is buffered, stops the thread, waits for a rewrite child. Idempotent.
   void stop();
 
-  // The log that CONFIG SET appendonly starts and stops (main's, created whether or not appendonly is on).
-  static AofLog* instance();
-  static void set_instance(AofLog* log);
   // CONFIG SET appendonly yes: nothing when already on; else creates the directory, starts logging and a
   // rewrite that writes the first base. The message to log when the rewrite could not be started.
   std::optional<std::string> enable();
   // CONFIG SET appendonly no: nothing when already off; else stops logging (flushed and fsynced).
   void disable();
 
-  // Appends one command for database `db` (with SELECT first when the database changes). The caller holds
-  // the shard lock(s) of what it changed. Returns the log offset just past it.
-  uint64_t append(int db, std::initializer_list<std::string_view> argv);
-  uint64_t append(int db, const std::vector<std::string_view>& argv);
+  // The change stream hands every change here (with SELECT first when the database changes), in the
+  // thread that made it, under its shard lock(s); that thread's next replies wait for it.
+  void consume(uint64_t offset, int db, std::span<const std::string_view> argv) override;
   // Before a reply: makes sure everything up to `offset` is written (everysec, no) or fsynced (always),
   // asking the writer thread for it. Must hold no shard lock. After a failed write (everysec, no) it
   // returns too, as Redis sends those replies: the entries stay buffered for the next try.
@@ -96,7 +104,7 @@ class AofLog {
   // fsyncs of the incremental file so far: with group commit, one covers many appends.
   uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
 
-  // BGREWRITEAOF.
+  // BGREWRITEAOF: Scheduled while a BGSAVE child runs; Disabled while the log is off.
   RewriteOutcome rewrite();
 
   // Asked before SHUTDOWN and SIGTERM stop the server, as Redis's finishShutdown: while a child writes
@@ -113,9 +121,11 @@ class AofLog {
   // Why the buffer is written: a reply waits for it (never fsyncs for everysec), the writer's periodic
   // pass (everysec's fsync is due there), or a final write that must reach the disk (stop, rewrite).
   enum class FlushReason { Reply, Periodic, Final };
-  template <typename Argv>
-  uint64_t append_command(int db, const Argv& argv);
+  uint64_t append_command(int db, std::span<const std::string_view> argv);
   bool write_pending(FlushReason why);
+  // After a switch, writes what was appended before it to the file it belongs to and fsyncs and closes that
+  // file; false (what is left kept) when it failed. Nothing may reach the new file before this succeeded.
+  bool finish_retiring();
   // Holds io_mutex_; when let go, wakes the replies waiting in flush_for_reply to look again.
   class WriteRound {
    public:
@@ -135,13 +145,19 @@ class AofLog {
   uint64_t take_buffer();
   bool write_unwritten();
   void keep_after_failed_write(size_t written, int error);
+  size_t cut_failed_write(int fd, uint64_t size, size_t expected, size_t written, int error);
   void sync_as_policy_says(FlushReason why, uint64_t in_kernel);
   void release_replies(uint64_t offset);
   std::optional<std::string> load_files(Server& server, const aof::Manifest& manifest);
   std::optional<std::string> create_initial_files();
   std::optional<std::string> open_incremental(const std::string& name);
   std::optional<std::string> save_manifest(const aof::Manifest& manifest);
-  std::optional<std::string> switch_incremental();
+  // Before the switch (no shard lock, io_mutex_ held): creates the next incremental file and lists it in the
+  // manifest. Returns its descriptor, or -1 after logging why not.
+  int create_next_incremental();
+  // The switch itself, under every shard lock and io_mutex_, in memory only: appends go to `fresh_fd` from
+  // now on; what was appended before waits in retiring_tail_ for the old file.
+  void switch_incremental(int fresh_fd);
   // `rdb_preamble`: whether the child wrote the base as RDB (the file's suffix says so).
   void finish_rewrite(pid_t pid, int report_fd, std::string temp_path, int64_t base_seq, bool rdb_preamble,
                       int64_t started_ms);
@@ -153,13 +169,16 @@ class AofLog {
   RewriteOutcome begin_rewrite(bool activating);
   // While waiting for the first base: what was logged so far is in the coming snapshot, so it is dropped
   // and the temporary incremental file starts again. Called under every shard lock and io_mutex_.
-  std::optional<std::string> restart_temp_incremental();
+  // Returns the descriptor to close (after the locks).
+  int restart_temp_incremental(int fresh_fd);
+  int open_temp_incremental();
   std::string temp_incremental_name() const;
   void maybe_auto_rewrite();
   std::string path(std::string_view name) const;
 
   Config& config_;
   Keyspace& keyspace_;
+  ForkSlot& forks_;
   std::string dir_;     // dir/appenddirname
   std::string prefix_;  // appendfilename
   AofFsync policy_;
@@ -184,6 +203,11 @@ class AofLog {
   // ahead of whatever is appended meanwhile.
   std::string unwritten_;
   std::atomic<size_t> unwritten_size_{0};  // for INFO, which does not take io_mutex_
+  // The file appends went to before the last switch, until what was appended before it is written there
+  // (retiring_tail_) and fsynced (see finish_retiring). -1: none. Owned by the io_mutex_ holder.
+  int retiring_fd_ = -1;
+  std::string retiring_tail_;
+  uint64_t retiring_size_ = 0;  // bytes in that file
 
   mutable std::mutex buffer_mutex_;  // the commands appended and not yet written
   std::condition_variable buffer_ready_;
@@ -217,22 +241,15 @@ class AofLog {
   std::mutex state_mutex_;                      // one enable / disable at a time
 
   std::thread writer_;
-  bool started_ = false;
+  std::atomic<bool> started_{false};
+  // Set by disable() and stop() before the log detaches: no rewrite may attach it again meanwhile.
+  std::atomic<bool> closing_{false};
 };
-
-// The INFO persistence lines about the AOF, whether or not it is enabled (for info.cpp's persistence
-// section: `out += aof_info_fields();`).
-std::string aof_info_fields();
 
 // Per client thread (each client has its own): what the command being run has propagated.
 namespace aof_tracking {
-// Commands propagated by this thread so far (whether or not a log is active).
-uint64_t propagations();
-// Called by propagate: counts it and remembers the log (nullptr: none active) and offset the reply must wait for.
+// Called by the log for each change it takes: remembers the log and offset this thread's replies wait for.
 void record(AofLog* log, uint64_t offset);
-// Dispatch, after a command: logs an error when a write command changed the store without propagating
-// anything. The offset of what it propagated is kept for wait_before_replies.
-void finish_command(const CommandSpec& command, uint64_t mutations_before, uint64_t propagations_before);
 // The connection, before it sends the replies it has buffered: waits once for the last entry its commands
 // appended since the previous call to be written (fsynced with always). Must hold no shard lock.
 void wait_before_replies();

@@ -16,7 +16,6 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/numbers.h"
-#include "server/aof_active.h"
 #include "server/aof_base_writer.h"
 #include "server/aof_io.h"
 #include "server/config.h"
@@ -66,12 +65,23 @@ bool AofLog::refuses_shutdown(bool force) const {
 
 RewriteOutcome AofLog::rewrite() {
   std::lock_guard guard(rewrite_mutex_);
-  if (active() != this) return RewriteOutcome::Failed;  // switched off (CONFIG SET appendonly no) meanwhile
+  // Off, or being switched off (CONFIG SET appendonly no) meanwhile.
+  if (!started_.load() || closing_.load()) return RewriteOutcome::Disabled;
   if (rewrite_running()) return RewriteOutcome::InProgress;
+  if (!forks_.claim(ForkKind::Aof)) {
+    forks_.schedule(ForkKind::Aof);  // as Redis: starts when the BGSAVE child has ended
+    return RewriteOutcome::Scheduled;
+  }
   if (rewrite_waiter_.joinable()) rewrite_waiter_.join();
-  return begin_rewrite(false);
+  // A first base scheduled by CONFIG SET appendonly yes while a BGSAVE ran starts the logging at its fork.
+  const RewriteOutcome outcome = begin_rewrite(!logging());
+  // Only now, so that INFO never shows the rewrite neither scheduled nor in progress in between.
+  forks_.unschedule(ForkKind::Aof);
+  if (outcome != RewriteOutcome::Started) forks_.release(ForkKind::Aof);
+  return outcome;
 }
 
+// Called with rewrite_mutex_ held and the fork slot claimed.
 RewriteOutcome AofLog::begin_rewrite(bool activating) {
   const int64_t base_seq = (manifest_.base ? manifest_.base->seq : 0) + 1;
   const int64_t started_ms = unix_time_ms();
@@ -84,29 +94,52 @@ RewriteOutcome AofLog::begin_rewrite(bool activating) {
     note_rewrite_failed();
     return RewriteOutcome::Failed;
   }
-  pid_t pid = -1;
+  // The file I/O first, with no shard lock held: the next file exists and is listed before the switch.
+  int fresh_fd = -1;
   {
-    rdb::SnapshotLocks locks(keyspace_);
     WriteRound io(*this);
-    if (auto error = waiting ? restart_temp_incremental() : switch_incremental()) {
-      spdlog::warn("Can't rewrite the append only file: {}", *error);
-      ::close(report[0]);
-      ::close(report[1]);
-      note_rewrite_failed();
-      return RewriteOutcome::Failed;
+    fresh_fd = waiting ? open_temp_incremental() : create_next_incremental();
+  }
+  if (fresh_fd < 0) {
+    ::close(report[0]);
+    ::close(report[1]);
+    note_rewrite_failed();
+    return RewriteOutcome::Failed;
+  }
+  pid_t pid = -1;
+  int fork_error = 0;
+  int stale_fd = -1;  // closed after the locks
+  {
+    // The instant of the snapshot: no writer is between a change and its log entry.
+    rdb::SnapshotLocks locks(keyspace_);
+    {
+      WriteRound io(*this);
+      if (waiting) {
+        stale_fd = restart_temp_incremental(fresh_fd);
+      } else {
+        switch_incremental(fresh_fd);
+      }
     }
     pid = timed_fork();
     if (pid == 0) {
       run_rewrite_child(keyspace_, path(temp_base_name(::getpid())), rdb_preamble, key_delay_us, report[1]);
     }
+    fork_error = errno;
     if (pid > 0 && activating) {
       // Every write from now on is logged; every one before is in the child's snapshot.
-      started_ = true;
-      writer_ = std::thread([this] { writer_loop(); });
-      g_active.store(this, std::memory_order_release);
+      if (!started_.load()) {
+        started_ = true;
+        writer_ = std::thread([this] { writer_loop(); });
+      }
+      keyspace_.changes().attach(this);
     }
   }  // writers go on, into the new incremental file
-  const int fork_error = errno;
+  if (stale_fd >= 0) ::close(stale_fd);
+  {
+    // What was appended before the switch goes to the old file, fsynced, before the next reply's write.
+    WriteRound io(*this);
+    finish_retiring();
+  }
   ::close(report[1]);
   if (pid < 0) {
     ::close(report[0]);
@@ -197,6 +230,7 @@ void AofLog::finish_rewrite(pid_t pid, int report_fd, std::string temp_path, int
   }
   last_rewrite_time_sec_.store((unix_time_ms() - started_ms) / 1000);
   child_pid_.store(0);
+  forks_.release(ForkKind::Aof);
 }
 
 void AofLog::note_rewrite_failed() {
@@ -206,7 +240,11 @@ void AofLog::note_rewrite_failed() {
 
 // auto-aof-rewrite-percentage / auto-aof-rewrite-min-size, checked by the writer after its writes.
 void AofLog::maybe_auto_rewrite() {
-  if (active() != this) return;  // being disabled
+  if (closing_.load() || forks_.busy()) return;  // being disabled, or a child runs (as Redis's serverCron)
+  if (forks_.scheduled(ForkKind::Aof)) {
+    rewrite();  // BGREWRITEAOF (or CONFIG SET appendonly yes) during a BGSAVE, which has now ended
+    return;
+  }
   if (waiting_rewrite_.load()) {
     // The first base failed: another try when due (Redis's aof_rewrite_scheduled).
     if (!rewrite_running() && unix_time_ms() >= next_retry_ms_.load()) rewrite();

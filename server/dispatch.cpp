@@ -43,9 +43,9 @@ bool refused_while_disk_fails(const CommandSpec& command) {
 // save nor the log can have failed before the server starts.)
 std::optional<std::string> disk_error_refusal(Server& server) {
   if (server.persistence().refuses_writes()) return std::string(errors::kMisconfBgsave);
-  const AofLog* log = AofLog::active();
-  if (log == nullptr) return std::nullopt;
-  if (const int error = log->disk_error(); error != 0) return errors::misconf_aof(error);
+  const AofLog& log = server.aof();
+  if (!log.logging()) return std::nullopt;
+  if (const int error = log.disk_error(); error != 0) return errors::misconf_aof(error);
   return std::nullopt;
 }
 

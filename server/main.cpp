@@ -124,9 +124,9 @@ int main(int argc, char** argv) {
   rc::Server server(config);
   // The server listens first and loads the data after, as Redis: meanwhile clients get -LOADING (INFO
   // shows the progress). With appendonly yes the AOF is the data (the RDB file is then not loaded). A
-  // corrupt file stops the start (never a partial load). The log exists either way: CONFIG SET
-  // appendonly starts and stops it at run time.
-  auto aof = std::make_unique<rc::AofLog>(config, server.keyspace());
+  // corrupt file stops the start (never a partial load). The log (server.aof()) exists either way: CONFIG
+  // SET appendonly starts and stops it at run time.
+  rc::AofLog& aof = server.aof();
   const bool aof_at_startup = config.text("appendonly") == "yes";
   const std::string where = fmt::format("{}:{}", config.text("bind"), config.text("port"));
   server.loading().begin();
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> load_error;
   std::atomic<bool> loaded{false};
   std::thread loader([&] {
-    load_error = aof_at_startup ? aof->load_and_open(server) : server.persistence().load_at_startup(server.loading());
+    load_error = aof_at_startup ? aof.load_and_open(server) : server.persistence().load_at_startup(server.loading());
     loaded.store(true);
   });
   const int stop_signal = wait_for_load(stop_signals, loaded);
@@ -158,8 +158,7 @@ int main(int argc, char** argv) {
     spdlog::error("Fatal error loading the {}: {}. Exiting.", aof_at_startup ? "append only file" : "DB", *load_error);
     return 1;
   }
-  if (aof_at_startup) aof->start();
-  rc::AofLog::set_instance(aof.get());
+  if (aof_at_startup) aof.start();
   server.loading().end();
   server.start_background_jobs();
   server.persistence().start();
@@ -174,15 +173,13 @@ int main(int argc, char** argv) {
     int received = 0;
     sigwait(&stop_signals, &received);
     spdlog::info("Received {}, scheduling shutdown...", signal_name(received));
-    const rc::AofLog* log = rc::AofLog::active();
-    if (!server.shutdown_requested() && log != nullptr && log->refuses_shutdown(false)) continue;
+    if (!server.shutdown_requested() && aof.refuses_shutdown(false)) continue;
     if (server.persistence().prepare_shutdown() || attempt == kMaxShutdownAttempts) break;
     spdlog::warn("Error trying to save the DB, can't exit. Fix the cause and signal again, or SHUTDOWN NOSAVE.");
   }
   spdlog::info("User requested shutdown...");
   server.stop();
-  rc::AofLog::set_instance(nullptr);
-  aof->stop();  // everything logged is written and fsynced
+  aof.stop();  // everything logged is written and fsynced
   // Saves again only if writes arrived between the final save and the clients' disconnection.
   if (!server.persistence().finish_at_exit()) return 1;
   spdlog::info("redis-clone is now ready to exit, bye bye...");

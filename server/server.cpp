@@ -107,17 +107,6 @@ void configure_client_socket(int fd, int idle_seconds) {
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
 }
 
-// Interim: hands the stream's changes to the active AOF until the log attaches itself.
-class ActiveAofForwarder : public ChangeConsumer {
- public:
-  void consume(uint64_t, int db, std::span<const std::string_view> argv) override {
-    AofLog* log = AofLog::active();
-    if (log == nullptr) return;
-    aof_tracking::record(log, log->append(db, std::vector<std::string_view>(argv.begin(), argv.end())));
-  }
-};
-ActiveAofForwarder g_forwarder;
-
 }  // namespace
 
 Server::Server(Config& config)
@@ -125,8 +114,8 @@ Server::Server(Config& config)
       keyspace_(static_cast<int>(config.integer("databases"))),
       commands_(build_command_table()),
       start_time_ms_(unix_time_ms()),
-      run_id_(make_run_id()) {
-  keyspace_.changes().attach(&g_forwarder);
+      run_id_(make_run_id()),
+      aof_(std::make_unique<AofLog>(config_, keyspace_, forks_)) {
   apply_config();
 }
 

@@ -30,6 +30,8 @@ struct ServerStats {
   LookupStats lookups;  // keyspace_hits / keyspace_misses
 };
 
+class AofLog;
+
 class Server {
  public:
   explicit Server(Config& config);
@@ -63,6 +65,8 @@ class Server {
   Config& config() { return config_; }
   Persistence& persistence() { return persistence_; }
   ForkSlot& forks() { return forks_; }
+  // The append-only file, whether or not appendonly is on (CONFIG SET appendonly starts and stops it).
+  AofLog& aof() { return *aof_; }
   LoadingState& loading() { return loading_; }
   int port() const { return bound_port_; }
   int64_t start_time_ms() const { return start_time_ms_; }
@@ -89,6 +93,7 @@ class Server {
   ForkSlot forks_;  // one BGSAVE or AOF rewrite child at a time
   // After the keyspace, stats and start time it uses (members are initialized in declaration order).
   Persistence persistence_{config_, keyspace_, stats_.dirty, start_time_ms_ / 1000, forks_};
+  std::unique_ptr<AofLog> aof_;  // after what it uses; destroyed (stopped) before them
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shutdown_requested_{false};  // by the SHUTDOWN command
   LoadingState loading_;

@@ -3,18 +3,21 @@
 #include "server/command_context.h"
 #include "server/command_table.h"
 #include "server/commands/registry.h"
+#include "server/server.h"
 
 namespace rc {
 namespace {
 
 void handle_bgrewriteaof(CommandContext& ctx) {
-  AofLog* log = AofLog::active();
   // Redis can rewrite with appendonly no too; here the log rewrites only while it is on (CONFIG SET
   // appendonly yes starts it with a rewrite).
-  if (log == nullptr) return ctx.out.error("ERR Append only file is disabled (appendonly no)");
-  switch (log->rewrite()) {
+  switch (ctx.server.aof().rewrite()) {
+    case RewriteOutcome::Disabled:
+      return ctx.out.error("ERR Append only file is disabled (appendonly no)");
     case RewriteOutcome::Started:
       return ctx.out.simple("Background append only file rewriting started");
+    case RewriteOutcome::Scheduled:
+      return ctx.out.simple("Background append only file rewriting scheduled");
     case RewriteOutcome::InProgress:
       return ctx.out.error("ERR Background append only file rewriting already in progress");
     case RewriteOutcome::Failed:

@@ -61,17 +61,17 @@ void handle_config_set(CommandContext& ctx) {
   // start, every value goes back.
   for (const auto& [name, value] : previous) {
     if (name != "appendonly") continue;
-    AofLog* log = AofLog::instance();
+    AofLog& log = ctx.server.aof();
     if (config.text(name) == "yes") {
-      const auto error = log != nullptr ? log->enable() : std::optional<std::string>("no AOF log");
+      const auto error = log.enable();
       if (error) {
         spdlog::warn("{}", *error);
         for (const auto& [restore, old] : previous) config.restore(restore, old);
         return ctx.out.error(fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - "
                                          "Unable to turn on AOF. Check server logs.", name));
       }
-    } else if (log != nullptr) {
-      log->disable();
+    } else {
+      log.disable();
     }
   }
   ctx.server.apply_config();

@@ -90,7 +90,7 @@ std::string persistence_section(Server& server) {
       "rdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n{}{}",
       server.loading().active() ? 1 : 0, rdb.changes_since_last_save, rdb.bgsave_in_progress ? 1 : 0, rdb.last_save_time,
       rdb.last_bgsave_ok ? "ok" : "err", rdb.last_bgsave_time_sec, rdb.current_bgsave_time_sec, rdb.saves,
-      rdb.last_cow_size, rdb.last_load_keys_expired, rdb.last_load_keys_loaded, aof_info_fields(),
+      rdb.last_cow_size, rdb.last_load_keys_expired, rdb.last_load_keys_loaded, server.aof().info_fields(),
       server.loading().info_fields());
 }
 

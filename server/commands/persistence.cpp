@@ -86,7 +86,7 @@ void handle_shutdown(CommandContext& ctx) {
     flags.save = false;
     flags.nosave = true;
   }
-  if (const AofLog* log = AofLog::active(); log != nullptr && log->refuses_shutdown(flags.force)) {
+  if (ctx.server.aof().refuses_shutdown(flags.force)) {
     return ctx.out.error(errors::kShutdownFailed);
   }
   Persistence& persistence = ctx.server.persistence();

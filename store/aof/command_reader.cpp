@@ -83,7 +83,6 @@ ReadResult read_command(std::string_view data, size_t& position, std::vector<std
   return {ReadStatus::Complete, {}};
 }
 
-void encode_command(std::string& out, std::initializer_list<std::string_view> argv) { encode(out, argv); }
-void encode_command(std::string& out, const std::vector<std::string_view>& argv) { encode(out, argv); }
+void encode_command(std::string& out, std::span<const std::string_view> argv) { encode(out, argv); }
 
 }  // namespace rc::aof

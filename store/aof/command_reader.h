@@ -4,6 +4,7 @@
 // file whose last write did not finish) from bytes that can never form a command (Corrupt).
 #include <cstddef>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +22,9 @@ struct ReadResult {
 ReadResult read_command(std::string_view data, size_t& position, std::vector<std::string>& argv);
 
 // Appends argv as one RESP multibulk command.
-void encode_command(std::string& out, std::initializer_list<std::string_view> argv);
-void encode_command(std::string& out, const std::vector<std::string_view>& argv);
+void encode_command(std::string& out, std::span<const std::string_view> argv);
+inline void encode_command(std::string& out, std::initializer_list<std::string_view> argv) {
+  encode_command(out, std::span<const std::string_view>(argv.begin(), argv.size()));
+}
 
 }  // namespace rc::aof

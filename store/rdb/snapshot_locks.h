@@ -10,6 +10,9 @@
 
 namespace rc::rdb {
 
+// Whether this thread holds a SnapshotLocks (the AOF counts disk I/O made meanwhile: there should be none).
+inline thread_local bool t_holding_snapshot_locks = false;
+
 class SnapshotLocks {
  public:
   explicit SnapshotLocks(Keyspace& keyspace) : keyspace_(keyspace) {
@@ -19,6 +22,7 @@ class SnapshotLocks {
       }
     }
     held_ = true;
+    t_holding_snapshot_locks = true;
   }
   SnapshotLocks(const SnapshotLocks&) = delete;
   SnapshotLocks& operator=(const SnapshotLocks&) = delete;
@@ -28,6 +32,7 @@ class SnapshotLocks {
   void release() {
     if (!held_) return;
     held_ = false;
+    t_holding_snapshot_locks = false;
     for (int db = keyspace_.database_count(); db-- > 0;) {
       for (size_t shard = Database::kShardCount; shard-- > 0;) keyspace_.db(db).shard(shard).mutex.unlock_shared();
     }

@@ -87,7 +87,7 @@ TEST_CASE("A pipeline of writes under appendfsync always waits for one fsync, be
   config.set("dir", dir.path.string(), true);
   config.set("appendonly", "yes", true);
   config.set("appendfsync", "always", true);
-  rc::AofLog log(config, redis.server().keyspace());
+  rc::AofLog log(config, redis.server().keyspace(), redis.server().forks());
   REQUIRE_FALSE(log.load_and_open(redis.server()));
   log.start();
   const uint64_t fsyncs_before = log.fsyncs();

@@ -7,12 +7,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <thread>
 #include <chrono>
 #include <vector>
 
+#include "server/aof_io.h"
 #include "server/aof_log.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -111,7 +113,7 @@ TEST_CASE("AOF: a log replays into a fresh server; a truncated tail is dropped a
   std::map<std::string, std::string> before;
   {
     CommandRunner redis;
-    rc::AofLog log(config, redis.server().keyspace());
+    rc::AofLog log(config, redis.server().keyspace(), redis.server().forks());
     REQUIRE_FALSE(log.load_and_open(redis.server()));
     log.start();
     redis.run({"SET", "a", "1"});
@@ -144,7 +146,7 @@ TEST_CASE("AOF: a log replays into a fresh server; a truncated tail is dropped a
     std::ofstream(incr, std::ios::app | std::ios::binary) << "*3\r\n$3\r\nSET\r\n$1\r\nz";
   }
   CommandRunner redis;
-  rc::AofLog log(config, redis.server().keyspace());
+  rc::AofLog log(config, redis.server().keyspace(), redis.server().forks());
   REQUIRE_FALSE(log.load_and_open(redis.server()));
   auto after = contents(redis);
   CHECK(redis.run({"EXISTS", "appended"}) == ":0\r\n");
@@ -163,13 +165,13 @@ TEST_CASE("AOF: corruption in the middle of a file stops the load with the file 
   aof_config(config, dir.path);
   {
     CommandRunner redis;
-    rc::AofLog log(config, redis.server().keyspace());
+    rc::AofLog log(config, redis.server().keyspace(), redis.server().forks());
     REQUIRE_FALSE(log.load_and_open(redis.server()));
   }
   const fs::path incr = dir.path / "appendonlydir" / "appendonly.aof.1.incr.aof";
   std::ofstream(incr, std::ios::binary) << "*1\r\n$4\r\nPING\r\n*1\r\n!!!!\r\n*1\r\n$4\r\nPING\r\n";
   CommandRunner redis;
-  rc::AofLog log(config, redis.server().keyspace());
+  rc::AofLog log(config, redis.server().keyspace(), redis.server().forks());
   const auto error = log.load_and_open(redis.server());
   REQUIRE(error);
   CHECK(error->find("appendonly.aof.1.incr.aof at offset 14") != std::string::npos);
@@ -229,4 +231,68 @@ TEST_CASE("AOF: every write command propagates when it changes the dataset") {
     CHECK(rc::t_store_mutations != mutations);
     CHECK(rc::ChangeStream::published_by_this_thread() != propagations);
   }
+}
+
+namespace {
+
+std::string file_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Polls the log's INFO fields until no rewrite runs (bounded).
+bool wait_rewrite_finished(const rc::AofLog& log) {
+  for (int i = 0; i < 3000; ++i) {
+    if (log.info_fields().find("aof_rewrite_in_progress:0") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("AOF: a rewrite does its disk work outside the snapshot locks; the old file gets what came before") {
+  TempDir dir("aof-test");
+  CommandRunner redis;
+  rc::Config& config = redis.server().config();
+  aof_config(config, dir.path);
+  config.set("appendfsync", "everysec", true);
+  std::map<std::string, std::string> before;
+  {
+    rc::AofLog log(config, redis.server().keyspace(), redis.server().forks());
+    REQUIRE_FALSE(log.load_and_open(redis.server()));
+    log.start();
+    for (int i = 0; i < 50; ++i) redis.run({"SET", rc::test::numbered("key", i), "v"});
+    // Appended and not yet written when the switch comes: it belongs to the first incremental file.
+    std::string ignored;
+    rc::execute_command(redis.server(), redis.session(), ignored, {"SET", "tail", "before-switch"});
+    ::setenv("REDIS_CLONE_RDB_KEY_SAVE_DELAY_US", "20000", 1);  // the child takes about a second
+    const uint64_t io_before = rc::aof_io::io_under_snapshot_locks();
+    const rc::RewriteOutcome outcome = log.rewrite();
+    ::unsetenv("REDIS_CLONE_RDB_KEY_SAVE_DELAY_US");
+    REQUIRE(outcome == rc::RewriteOutcome::Started);
+    CHECK(rc::aof_io::io_under_snapshot_locks() == io_before);
+    CHECK(log.rewrite() == rc::RewriteOutcome::InProgress);
+    rc::aof_tracking::wait_before_replies();
+    redis.run({"SET", "after", "the-switch"});
+    // While the child works, both files are listed and each holds its own side of the switch.
+    const fs::path first = dir.path / "appendonlydir" / "appendonly.aof.1.incr.aof";
+    const fs::path second = dir.path / "appendonlydir" / "appendonly.aof.2.incr.aof";
+    CHECK(file_text(first).find("before-switch") != std::string::npos);
+    CHECK(file_text(second).find("before-switch") == std::string::npos);
+    CHECK(file_text(second).find("the-switch") != std::string::npos);
+    CHECK(file_text(dir.path / "appendonlydir" / "appendonly.aof.manifest").find("appendonly.aof.2.incr.aof") !=
+          std::string::npos);
+    REQUIRE(wait_rewrite_finished(log));
+    CHECK(log.info_fields().find("aof_last_bgrewrite_status:ok") != std::string::npos);
+    CHECK_FALSE(fs::exists(first));  // the new base replaced it
+    before = contents(redis);
+    log.stop();
+  }
+  CommandRunner reloaded;
+  aof_config(reloaded.server().config(), dir.path);
+  rc::AofLog log(reloaded.server().config(), reloaded.server().keyspace(), reloaded.server().forks());
+  REQUIRE_FALSE(log.load_and_open(reloaded.server()));
+  CHECK(contents(reloaded) == before);
+  CHECK(before.size() == 52);
 }
