@@ -1,0 +1,206 @@
+// The intset: its bytes against Redis 7.0's format (and against blobs redis-server 7.0.15 dumped for the
+// same SADD/SREM), widening 16 -> 32 -> 64 bits, order and membership, and validation of corrupt blobs.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/intset.h"
+
+using rc::Intset;
+
+namespace {
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (const unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string from_hex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  return out;
+}
+
+std::vector<int64_t> members(const Intset& set) { return {set.begin(), set.end()}; }
+
+}  // namespace
+
+TEST_CASE("intset: an empty set has 16-bit members and none of them") {
+  const Intset set;
+  CHECK(to_hex(set.bytes()) == "0200000000000000");
+  CHECK(set.empty());
+  CHECK(set.member_width() == 2);
+  CHECK(set.begin() == set.end());
+  CHECK_FALSE(set.contains(0));
+  // Redis never stores an empty set, and refuses one in a file.
+  CHECK_FALSE(Intset::validate(set.bytes(), true));
+}
+
+TEST_CASE("intset: members stay sorted, duplicates are refused") {
+  std::mt19937_64 random(11);
+  Intset set;
+  std::set<int64_t> expected;
+  for (int i = 0; i < 3000; ++i) {
+    const int64_t value = static_cast<int64_t>(random() % 2001) - 1000;
+    CHECK(set.add(value) == expected.insert(value).second);
+  }
+  CHECK(members(set) == std::vector<int64_t>(expected.begin(), expected.end()));
+  CHECK(set.size() == expected.size());
+  CHECK(set.member_width() == 2);
+  for (int64_t value = -1001; value <= 1001; ++value) CHECK(set.contains(value) == (expected.count(value) == 1));
+  for (int i = 0; i < 1000; ++i) {
+    const int64_t value = static_cast<int64_t>(random() % 2001) - 1000;
+    CHECK(set.remove(value) == (expected.erase(value) == 1));
+  }
+  CHECK(members(set) == std::vector<int64_t>(expected.begin(), expected.end()));
+  CHECK(Intset::validate(set.bytes(), true));
+  CHECK(set.get(0) == *expected.begin());
+  CHECK(set.get(set.size() - 1) == *expected.rbegin());
+}
+
+TEST_CASE("intset: widening 16 -> 32 -> 64 bits gives redis-server 7.0.15's bytes") {
+  Intset set;
+  for (const int64_t value : {5, -3, 1}) set.add(value);
+  CHECK(to_hex(set.bytes()) == "0200000003000000fdff01000500");
+  CHECK(set.add(40000));
+  CHECK(set.member_width() == 4);
+  CHECK(to_hex(set.bytes()) == "0400000004000000fdffffff0100000005000000409c0000");
+  CHECK(set.add(-(int64_t{1} << 40)));  // negative and wider: it goes first
+  CHECK(set.member_width() == 8);
+  CHECK(to_hex(set.bytes()) ==
+        "08000000050000000000000000fffffffdffffffffffffff01000000000000000500000000000000409c000000000000");
+  CHECK(members(set) == std::vector<int64_t>{-(int64_t{1} << 40), -3, 1, 5, 40000});
+  // Removing the wide members never narrows the set again (SREM, then DUMP).
+  CHECK(set.remove(-(int64_t{1} << 40)));
+  CHECK(set.remove(40000));
+  CHECK(to_hex(set.bytes()) == "0800000003000000fdffffffffffffff01000000000000000500000000000000");
+}
+
+TEST_CASE("intset: the width each value needs, at every boundary") {
+  const std::vector<std::pair<int64_t, size_t>> cases = {
+      {0, 2},
+      {32767, 2},
+      {-32768, 2},
+      {32768, 4},
+      {-32769, 4},
+      {std::numeric_limits<int32_t>::max(), 4},
+      {std::numeric_limits<int32_t>::min(), 4},
+      {int64_t{1} << 31, 8},
+      {-(int64_t{1} << 31) - 1, 8},
+      {std::numeric_limits<int64_t>::max(), 8},
+      {std::numeric_limits<int64_t>::min(), 8},
+  };
+  for (const auto& [value, width] : cases) {
+    INFO(value);
+    Intset set;
+    set.add(value);
+    CHECK(set.member_width() == width);
+    CHECK(set.get(0) == value);
+    CHECK(set.contains(value));
+    CHECK(set.bytes().size() == Intset::kHeaderSize + width);
+  }
+  Intset set;
+  set.add(std::numeric_limits<int64_t>::max());
+  set.add(std::numeric_limits<int64_t>::min());
+  set.add(-32769);
+  set.add(32767);
+  CHECK(members(set) == std::vector<int64_t>{std::numeric_limits<int64_t>::min(), -32769, 32767,
+                                             std::numeric_limits<int64_t>::max()});
+}
+
+TEST_CASE("intset: a value wider than every member is never one of them") {
+  Intset set;
+  set.add(1);
+  set.add(2);
+  CHECK_FALSE(set.contains(int64_t{1} << 40));
+  CHECK_FALSE(set.remove(int64_t{1} << 40));
+  CHECK_FALSE(set.remove(3));
+  CHECK(set.add(-100000));  // widens to 32 bits, placed first
+  CHECK(members(set) == std::vector<int64_t>{-100000, 1, 2});
+  CHECK(set.add(100000));
+  CHECK(members(set) == std::vector<int64_t>{-100000, 1, 2, 100000});
+  CHECK_FALSE(set.add(100000));
+}
+
+TEST_CASE("intset: validate agrees with redis-server 7.0.15 on crafted blobs") {
+  struct Case {
+    const char* what;
+    const char* hex;
+    bool redis_accepts;
+  };
+  const std::vector<Case> cases = {
+      {"no members", "0200000000000000", false},
+      {"width 3", "0300000001000000010000", false},
+      {"a duplicate", "020000000200000002000200", false},
+      {"descending", "020000000200000002000100", false},
+      {"count 2 over one member's bytes", "0200000002000000010002", false},
+      {"small members in a 32-bit set", "04000000020000000100000002000000", true},
+      {"-1", "0200000001000000ffff", true},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    CHECK(Intset::validate(from_hex(c.hex), true) == c.redis_accepts);
+  }
+  CHECK_FALSE(Intset::validate("", false));
+  CHECK_FALSE(Intset::validate(from_hex("02000000010000"), false));
+  CHECK(Intset::validate(from_hex("020000000200000002000100"), false));  // shallow: order not checked
+  const std::optional<Intset> adopted = Intset::adopt(from_hex("04000000020000000100000002000000"));
+  REQUIRE(adopted);
+  CHECK(members(*adopted) == std::vector<int64_t>{1, 2});
+  CHECK_FALSE(Intset::adopt(from_hex("020000000200000002000100")));
+}
+
+TEST_CASE("intset: corrupted blobs are rejected or hold a proper set") {
+  std::mt19937_64 random(99);
+  size_t accepted = 0;
+  size_t rejected = 0;
+  for (int round = 0; round < 20000; ++round) {
+    Intset source;
+    const uint64_t width_bits = std::vector<uint64_t>{15, 31, 63}[random() % 3];
+    for (uint64_t i = 1 + random() % 6; i > 0; --i) source.add(static_cast<int64_t>(random() >> (64 - width_bits)) - 3);
+    std::string blob(source.bytes());
+    const size_t at = random() % blob.size();
+    switch (random() % 4) {
+      case 0: blob[at] = static_cast<char>(random()); break;
+      case 1: blob[at] = static_cast<char>(blob[at] ^ (1 << (random() % 8))); break;
+      case 2: blob.resize(at); break;
+      default: blob.erase(at, 1); break;
+    }
+    const std::optional<Intset> set = Intset::adopt(blob);
+    if (!set) {
+      ++rejected;
+      continue;
+    }
+    ++accepted;
+    const std::vector<int64_t> values = members(*set);
+    CHECK(std::set<int64_t>(values.begin(), values.end()).size() == values.size());
+    CHECK(std::is_sorted(values.begin(), values.end()));
+    for (const int64_t value : values) CHECK(set->contains(value));
+  }
+  CHECK(accepted > 1000);
+  CHECK(rejected > 1000);
+}
+
+TEST_CASE("intset: random_member draws every member") {
+  Intset set;
+  for (const int64_t value : {-7, 0, 3, 70000}) set.add(value);
+  std::mt19937_64 random(5);
+  std::set<int64_t> drawn;
+  for (int i = 0; i < 200; ++i) {
+    const int64_t value = set.random_member(random);
+    CHECK(set.contains(value));
+    drawn.insert(value);
+  }
+  CHECK(drawn.size() == 4);
+}
