@@ -72,8 +72,12 @@ bool load_configuration(rc::Config& config, const rc::CommandLine& line) {
 
 const char* signal_name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
 
-// Until `loaded`: 0, or the stop signal that came first. Checks every 10 ms (a load takes seconds; the
-// loader sets the flag, it does not signal).
+// The loader wakes the main thread with this signal when it is done, so that clients stop getting -LOADING
+// at once (a short load must not leave a window in which a client that connected gets it).
+constexpr int kLoadDoneSignal = SIGUSR1;
+
+// Until `loaded`: 0, or the stop signal that came first. `stop_signals` includes kLoadDoneSignal; the
+// 10 ms timeout is only a fallback.
 int wait_for_load(const sigset_t& stop_signals, const std::atomic<bool>& loaded) {
   const timespec interval{0, 10'000'000};
   while (!loaded.load()) {
@@ -112,7 +116,9 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t blocked = stop_signals;
+  sigaddset(&blocked, kLoadDoneSignal);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   signal(SIGPIPE, SIG_IGN);
   // A file-size limit (ulimit -f) must fail the write with EFBIG, which the AOF and the saves handle, rather
   // than kill the server. Forked save children inherit this.
@@ -144,8 +150,11 @@ int main(int argc, char** argv) {
   std::thread loader([&] {
     load_error = aof_at_startup ? aof.load_and_open(server) : server.persistence().load_at_startup(server.loading());
     loaded.store(true);
+    ::kill(::getpid(), kLoadDoneSignal);  // blocked in every thread: only the sigtimedwait below takes it
   });
-  const int stop_signal = wait_for_load(stop_signals, loaded);
+  sigset_t load_signals = stop_signals;
+  sigaddset(&load_signals, kLoadDoneSignal);
+  const int stop_signal = wait_for_load(load_signals, loaded);
   if (stop_signal != 0) server.loading().cancel();
   loader.join();
   if (stop_signal != 0) {
