@@ -31,6 +31,9 @@ struct CommandContext {
       return fn(entry);
     });
   }
+  // Whether `entry` holds another type than `type`; if so, replies Redis's WRONGTYPE error. A missing key
+  // (nullptr) is never of the wrong type. Every command that reads or changes a value asks this first.
+  bool wrong_type(const Entry* entry, ValueType type) const;
   // Counts a lookup made some other way as a read (GETDEL, GETSET, SET ... GET, GETEX, COPY's source).
   void count_lookup(const Entry* entry) const;
   // Logs the change just made to the AOF (Redis's alsoPropagate), in the client's database. Call it

@@ -79,9 +79,22 @@ constexpr Parameter kParameters[] = {
     {"io-threads", Type::Integer, "1", false, 1, 128},
     {"cluster-enabled", Type::Bool, "no", false},
     {"replica-read-only", Type::Bool, "yes", false},
+    // When a hash or set leaves its compact encoding (listpack, intset) for a hash table, as Redis decides.
+    {"hash-max-listpack-entries", Type::Integer, "512", true, 0, INT64_MAX},
+    {"hash-max-listpack-value", Type::Memory, "64", true, 0, INT64_MAX},
+    {"set-max-intset-entries", Type::Integer, "512", true, 0, INT64_MAX},
+};
+
+// Redis 7.0's older names of some parameters, which CONFIG GET/SET and config files still accept.
+constexpr std::pair<std::string_view, std::string_view> kAliases[] = {
+    {"hash-max-ziplist-entries", "hash-max-listpack-entries"},
+    {"hash-max-ziplist-value", "hash-max-listpack-value"},
 };
 
 const Parameter* find_parameter(std::string_view name) {
+  for (const auto& [alias, canonical] : kAliases) {
+    if (equals_ignore_case(alias, name)) name = canonical;
+  }
   for (const Parameter& p : kParameters) {
     if (equals_ignore_case(p.name, name)) return &p;
   }
@@ -292,6 +305,9 @@ std::vector<std::pair<std::string, std::string>> Config::matching(const std::vec
     }
     for (const Parameter& p : kParameters) {
       if (glob_match(pattern, p.name, true)) add(p, p.name);
+    }
+    for (const auto& [alias, canonical] : kAliases) {
+      if (glob_match(pattern, alias, true)) add(*find_parameter(canonical), alias);
     }
   }
   return found;

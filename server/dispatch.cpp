@@ -55,6 +55,12 @@ Database& CommandContext::db() const { return server.keyspace().db(client.db.loa
 
 void CommandContext::count_lookup(const Entry* entry) const { server.stats().lookups.record(entry != nullptr); }
 
+bool CommandContext::wrong_type(const Entry* entry, ValueType type) const {
+  if (entry == nullptr || entry->type() == type) return false;
+  out.error(errors::kWrongType);
+  return true;
+}
+
 // The change goes to the server's change stream, which hands it to the AOF (if on) under its ordering; the
 // AOF remembers, for this thread, which offset its replies must wait for.
 void CommandContext::propagate(std::initializer_list<std::string_view> command) const {

@@ -121,6 +121,10 @@ Server::Server(Config& config)
 
 void Server::apply_config() {
   keyspace_.changes().set_unlink_expired(config_.text("lazyfree-lazy-expire") == "yes");
+  EncodingLimits& limits = keyspace_.limits();
+  limits.hash_max_listpack_entries = static_cast<size_t>(config_.integer("hash-max-listpack-entries"));
+  limits.hash_max_listpack_value = static_cast<size_t>(config_.integer("hash-max-listpack-value"));
+  limits.set_max_intset_entries = static_cast<size_t>(config_.integer("set-max-intset-entries"));
 }
 
 Server::Server() : Server(*new Config()) { owned_config_.reset(&config_); }

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <new>
 
+#include "store/aggregate.h"
+
 namespace rc {
 namespace {
 
@@ -59,6 +61,18 @@ Layout read_layout(const char* payload, bool has_expiry) {
 
 }  // namespace
 
+std::string_view value_type_name(ValueType type) {
+  switch (type) {
+    case ValueType::String: return "string";
+    case ValueType::List: return "list";
+    case ValueType::Set: return "set";
+    case ValueType::ZSet: return "zset";
+    case ValueType::Hash: return "hash";
+    case ValueType::Stream: return "stream";
+  }
+  return "none";
+}
+
 // Allocates an entry with the key copied and `value_length` value bytes left for the caller to fill;
 // `capacity` >= value_length reserves room for in-place growth.
 Entry* Entry::allocate(std::string_view key, size_t value_length, int64_t expire_at_ms, size_t capacity) {
@@ -90,19 +104,64 @@ Entry* Entry::create(std::string_view key, std::string_view value, int64_t expir
   return entry;
 }
 
+Entry* Entry::create_aggregate(std::string_view key, ValueType type, AggregateEncoding encoding, void* aggregate,
+                              int64_t expire_at_ms) {
+  Entry* entry = allocate(key, sizeof aggregate, expire_at_ms, 0);
+  entry->flags_ = static_cast<uint8_t>((entry->flags_ & kHasExpiry) | (static_cast<uint8_t>(type) << 4));
+  entry->set_aggregate(aggregate, encoding);
+  return entry;
+}
+
 void Entry::destroy(Entry* entry) noexcept {
   if (entry == nullptr) return;
+  if (!entry->is_string()) destroy_aggregate(entry->type(), entry->aggregate_encoding(), entry->aggregate());
   entry->~Entry();
   std::free(entry);
 }
 
-Entry* Entry::resized(const Entry& source, size_t value_length, int64_t expire_at_ms, size_t value_capacity) {
+Entry* Entry::resized(Entry& source, size_t value_length, int64_t expire_at_ms, size_t value_capacity) {
   const std::string_view old_value = source.value();
   Entry* copy = allocate(source.key(), value_length, expire_at_ms, value_capacity);
   const size_t kept = old_value.size() < value_length ? old_value.size() : value_length;
   if (kept) std::memcpy(copy->value_data(), old_value.data(), kept);
   copy->flags_ = static_cast<uint8_t>((source.flags_ & ~kHasExpiry) | (copy->flags_ & kHasExpiry));
+  if (!source.is_string()) hand_over_aggregate(source, *copy);
   return copy;
+}
+
+Entry* Entry::renamed(Entry& source, std::string_view key) {
+  const std::string_view value = source.value();
+  Entry* copy = allocate(key, value.size(), source.expire_at(), 0);
+  if (!value.empty()) std::memcpy(copy->value_data(), value.data(), value.size());
+  copy->flags_ = source.flags_;
+  if (!source.is_string()) hand_over_aggregate(source, *copy);
+  return copy;
+}
+
+Entry* Entry::clone(const Entry& source, std::string_view key) {
+  if (source.is_string()) {
+    Entry* copy = create(key, source.value(), source.expire_at());
+    copy->flags_ = source.flags_;
+    return copy;
+  }
+  void* aggregate = copy_aggregate(source.type(), source.aggregate_encoding(), source.aggregate());
+  return create_aggregate(key, source.type(), source.aggregate_encoding(), aggregate, source.expire_at());
+}
+
+void Entry::hand_over_aggregate(Entry& source, Entry& target) {
+  target.set_aggregate(source.aggregate(), source.aggregate_encoding());
+  source.set_aggregate(nullptr, source.aggregate_encoding());
+}
+
+void* Entry::aggregate() const {
+  void* pointer = nullptr;
+  std::memcpy(&pointer, read_layout(payload(), has_expiry()).value, sizeof pointer);  // unaligned
+  return pointer;
+}
+
+void Entry::set_aggregate(void* aggregate, AggregateEncoding encoding) {
+  std::memcpy(value_data(), &aggregate, sizeof aggregate);
+  flags_ = static_cast<uint8_t>((flags_ & ~kTableEncoding) | (encoding == AggregateEncoding::Table ? kTableEncoding : 0));
 }
 
 bool Entry::resize_in_place(size_t value_length) {
@@ -150,6 +209,10 @@ void Entry::set_encoding(StringEncoding encoding) {
   flags_ = static_cast<uint8_t>((flags_ & ~(kRawEncoding | kNotIntegerEncoding)) | bits);
 }
 
-size_t Entry::allocated_size() const { return malloc_usable_size(const_cast<Entry*>(this)); }
+size_t Entry::allocated_size() const {
+  const size_t own = malloc_usable_size(const_cast<Entry*>(this));
+  if (is_string()) return own;
+  return own + aggregate_memory(type(), aggregate_encoding(), aggregate());
+}
 
 }  // namespace rc

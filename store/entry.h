@@ -3,6 +3,10 @@
 // bucket chain. Layout after the chain pointer and a flags byte:
 //   [expiry, 8 bytes, only when the key has one][key length, varint][value length, varint][key][value]
 // Keys without a time to live pay nothing for expiry; giving one a TTL reallocates the entry.
+//
+// A string's value bytes are the string. Any other type's value bytes are one pointer to the aggregate's
+// own allocation (store/aggregate.h), which the entry owns: destroy() frees it, resized() and renamed()
+// hand it over to the new entry (it is never owned twice), and clone() copies it (COPY).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -12,7 +16,15 @@
 
 namespace rc {
 
-enum class ValueType : uint8_t { String = 0 };
+// Redis's OBJ_* numbering (TYPE and OBJECT answer from it; the RDB has its own type bytes).
+enum class ValueType : uint8_t { String = 0, List = 1, Set = 2, ZSet = 3, Hash = 4, Stream = 6 };
+
+// As TYPE names it: "string", "list", "set", "zset", "hash", "stream".
+std::string_view value_type_name(ValueType type);
+
+// How an aggregate is held: Compact (a listpack or intset blob) until it outgrows the limits of the
+// hash-max-listpack-* / set-max-intset-entries kind, then Table (a hash table of fields or members).
+enum class AggregateEncoding : uint8_t { Compact = 0, Table = 1 };
 
 // How OBJECT ENCODING describes a string. Redis decides it from the value at SET time ("int", "embstr"
 // up to 44 bytes, "raw"), but a value modified in place (APPEND, SETRANGE) stays "raw", and one written
@@ -28,9 +40,17 @@ class Entry {
                        size_t value_capacity = 0);
   static void destroy(Entry* entry) noexcept;
 
+  // An entry of another type (not String) that owns `aggregate` (see store/aggregate.h).
+  static Entry* create_aggregate(std::string_view key, ValueType type, AggregateEncoding encoding, void* aggregate,
+                                 int64_t expire_at_ms = kNoExpiry);
+
   // A copy of `source` with another value length (the first min(old, new) value bytes kept) and expiry.
-  static Entry* resized(const Entry& source, size_t value_length, int64_t expire_at_ms,
-                        size_t value_capacity = 0);
+  // An aggregate moves to the copy: `source` no longer owns it (its destroy() frees only itself).
+  static Entry* resized(Entry& source, size_t value_length, int64_t expire_at_ms, size_t value_capacity = 0);
+  // The same value and expiry under another key (RENAME): an aggregate moves, as in resized().
+  static Entry* renamed(Entry& source, std::string_view key);
+  // A deep copy under another key (COPY): an aggregate is copied too.
+  static Entry* clone(const Entry& source, std::string_view key);
 
   // Changes the value's length without moving the entry when the allocation has room (bytes past the old
   // length are left for the caller to fill). False when it does not fit: then use resized().
@@ -51,21 +71,34 @@ class Entry {
   bool expired_now() const { return has_expiry() && expire_at() < unix_time_ms(); }
 
   ValueType type() const { return static_cast<ValueType>(flags_ >> 4); }
+  bool is_string() const { return type() == ValueType::String; }
+
+  // Only for aggregates (type() != String).
+  void* aggregate() const;
+  AggregateEncoding aggregate_encoding() const {
+    return (flags_ & kTableEncoding) ? AggregateEncoding::Table : AggregateEncoding::Compact;
+  }
+  // After a change that moved or converted it: the entry owns `aggregate` instead (the old one is the
+  // caller's to free).
+  void set_aggregate(void* aggregate, AggregateEncoding encoding);
   StringEncoding encoding() const {
     if (flags_ & kRawEncoding) return StringEncoding::Raw;
     return (flags_ & kNotIntegerEncoding) ? StringEncoding::NotInteger : StringEncoding::Auto;
   }
   void set_encoding(StringEncoding encoding);
 
-  // Bytes this entry takes from the allocator (for MEMORY USAGE).
+  // Bytes this entry takes from the allocator (for MEMORY USAGE), its aggregate's included.
   size_t allocated_size() const;
 
  private:
   static constexpr uint8_t kHasExpiry = 1;
   static constexpr uint8_t kRawEncoding = 2;
   static constexpr uint8_t kNotIntegerEncoding = 4;
+  static constexpr uint8_t kTableEncoding = 2;  // aggregates: the bit strings use for kRawEncoding
   Entry() = default;
   static Entry* allocate(std::string_view key, size_t value_length, int64_t expire_at_ms, size_t capacity);
+  // An aggregate's pointer is taken out of `source` (left null) for a new entry.
+  static void hand_over_aggregate(Entry& source, Entry& target);
   const char* payload() const;
   char* payload();
   uint8_t flags_ = 0;

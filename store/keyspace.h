@@ -8,6 +8,7 @@
 
 #include "store/change_stream.h"
 #include "store/database.h"
+#include "store/encoding_limits.h"
 #include "store/garbage.h"
 #include "store/lazy_free.h"
 
@@ -34,6 +35,8 @@ class Keyspace {
   LazyFree& lazy_free() { return lazy_free_; }
   // Where every change to these databases is published (store/change_stream.h).
   ChangeStream& changes() { return changes_; }
+  EncodingLimits& limits() { return limits_; }
+  const EncodingLimits& limits() const { return limits_; }
 
   // Keys reclaimed after their time ran out, over every database (INFO stats expired_keys).
   uint64_t expired_keys() const;
@@ -45,6 +48,7 @@ class Keyspace {
  private:
   void dispose(Garbage garbage, bool async);
   ChangeStream changes_;  // before the databases, which publish into it
+  EncodingLimits limits_;
   std::vector<std::unique_ptr<Database>> databases_;
   LazyFree lazy_free_;
   std::atomic<bool> active_expire_{true};

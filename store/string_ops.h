@@ -13,10 +13,6 @@ namespace rc {
 // The largest string a command may build (APPEND, SETRANGE): proto-max-bulk-len's default, 512 MB.
 inline constexpr uint64_t kMaxStringLength = 512ULL * 1024 * 1024;
 
-// Whether the entry holds a string; every string command checks this before touching the value, so that
-// other value types get WRONGTYPE once they exist.
-inline bool holds_string(const Entry& entry) { return entry.type() == ValueType::String; }
-
 // Whether a string of `offset + length` bytes would pass the limit (Redis's checkStringLength).
 inline bool fits_string_limit(uint64_t offset, uint64_t length) {
   return offset <= kMaxStringLength && length <= kMaxStringLength - offset;

@@ -39,15 +39,9 @@ void handle_exists(CommandContext& ctx) {
 }
 
 void handle_type(CommandContext& ctx) {
-  const bool exists = ctx.read_key(ctx.arg(1), [](const Entry* entry) { return entry != nullptr; });
-  ctx.out.simple(exists ? "string" : "none");
-}
-
-// A copy of `source` under another key, with the same value, expiry and encoding.
-EntryPtr copy_entry(const Entry& source, std::string_view key) {
-  EntryPtr copy(Entry::create(key, source.value(), source.expire_at()));
-  copy->set_encoding(source.encoding());
-  return copy;
+  ctx.out.simple(ctx.read_key(ctx.arg(1), [](const Entry* entry) {
+    return entry != nullptr ? value_type_name(entry->type()) : std::string_view("none");
+  }));
 }
 
 // RENAME and RENAMENX. Both shards are locked (in index order) for the whole operation, and only one
@@ -71,7 +65,7 @@ void rename_key(CommandContext& ctx, bool nx) {
   if (source.get() == nullptr) return ctx.out.error(errors::kNoSuchKey);
   if (from == to) return nx ? ctx.out.integer(0) : ctx.out.ok();
   if (nx && target_exists) return ctx.out.integer(0);
-  EntryPtr moved = copy_entry(*source.get(), to);  // adopted below, never freed under the locks
+  EntryPtr moved(Entry::renamed(*source.get(), to));  // adopted below, never freed under the locks
   garbage.add(source.take().release());  // one change in all, counted by the adopt below
   KeySlot target = slot_in_locked_shard(db, to, now, garbage);
   target.adopt(std::move(moved));  // replaces the target's entry, if any
@@ -117,7 +111,7 @@ void handle_copy(CommandContext& ctx) {
     const KeySlot source = slot_in_locked_shard(source_db, ctx.arg(1), now, garbage);
     ctx.count_lookup(source.get());
     if (source.get() == nullptr || (target_exists && !replace)) return ctx.out.integer(0);
-    copy = copy_entry(*source.get(), ctx.arg(2));
+    copy.reset(Entry::clone(*source.get(), ctx.arg(2)));
   }
   KeySlot target = slot_in_locked_shard(destination_db, ctx.arg(2), now, garbage);
   target.adopt(std::move(copy));  // replaces the target's entry, if any

@@ -31,13 +31,20 @@ constexpr size_t kEmbstrLimit = 44;
 // The integer value of a string Redis would store "int"-encoded (a canonical decimal fitting in a long,
 // at most 20 characters, stored by a command that tries that encoding), if it is one.
 std::optional<int64_t> int_encoded_value(const Entry& entry) {
-  if (entry.encoding() != StringEncoding::Auto) return std::nullopt;
+  if (!entry.is_string() || entry.encoding() != StringEncoding::Auto) return std::nullopt;
   const std::string_view value = entry.value();
   if (value.size() > 20) return std::nullopt;
   return parse_int64(value);
 }
 
+// OBJECT ENCODING's name for an aggregate: its compact encoding, or "hashtable".
+std::string_view aggregate_encoding_name(const Entry& entry) {
+  if (entry.aggregate_encoding() == AggregateEncoding::Table) return "hashtable";
+  return entry.type() == ValueType::Set ? "intset" : "listpack";
+}
+
 std::string_view encoding_name(const Entry& entry) {
+  if (!entry.is_string()) return aggregate_encoding_name(entry);
   if (int_encoded_value(entry)) return "int";
   if (entry.encoding() == StringEncoding::Raw) return "raw";
   return entry.value().size() <= kEmbstrLimit ? "embstr" : "raw";

@@ -26,7 +26,7 @@ Entry* store_number(KeySlot& slot, std::string_view text) {
 void increment_by(CommandContext& ctx, int64_t delta) {
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     const Entry* current = slot.get();
-    if (current != nullptr && !holds_string(*current)) return ctx.out.error(errors::kWrongType);
+    if (ctx.wrong_type(current, ValueType::String)) return;
     const auto value = current != nullptr ? parse_int64(current->value()) : std::optional<int64_t>(0);
     if (!value) return ctx.out.error(errors::kNotInteger);
     const auto sum = add_checked(*value, delta);
@@ -54,26 +54,17 @@ void handle_decrby(CommandContext& ctx) {
   increment_by(ctx, -*delta);
 }
 
-// An INCRBYFLOAT operand as Redis's string2ld reads it. parse_long_double refuses infinities, but Redis
-// accepts a spelled-out one ("inf", "-Infinity") and only then refuses the sum; an overflow ("1e5000")
-// stays invalid, and parse_double, which refuses overflows too, tells the two apart.
-std::optional<long double> parse_float_operand(std::string_view text) {
-  if (const auto value = parse_long_double(text)) return value;
-  const auto as_double = parse_double(text);
-  if (as_double && std::isinf(*as_double)) return static_cast<long double>(*as_double);
-  return std::nullopt;
-}
-
 // INCRBYFLOAT key increment: long double arithmetic, the result in Redis's human-friendly text (no
 // exponent, at most 17 decimals), replied as a bulk string in RESP2 and RESP3 alike.
 void handle_incrbyfloat(CommandContext& ctx) {
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     const Entry* current = slot.get();
-    if (current != nullptr && !holds_string(*current)) return ctx.out.error(errors::kWrongType);
+    if (ctx.wrong_type(current, ValueType::String)) return;
     // The stored value is read before the increment, as incrbyfloatCommand does (same error either way).
-    const auto value = current != nullptr ? parse_float_operand(current->value()) : std::optional<long double>(0);
+    const auto value =
+        current != nullptr ? parse_long_double_or_infinity(current->value()) : std::optional<long double>(0);
     if (!value) return ctx.out.error(errors::kNotFloat);
-    const auto increment = parse_float_operand(ctx.arg(2));
+    const auto increment = parse_long_double_or_infinity(ctx.arg(2));
     if (!increment) return ctx.out.error(errors::kNotFloat);
     const long double sum = *value + *increment;
     if (std::isnan(sum) || std::isinf(sum)) return ctx.out.error(errors::kNanOrInfinity);

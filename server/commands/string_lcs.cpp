@@ -141,7 +141,7 @@ void reply_ranges(CommandContext& ctx, const LcsResult& result, const LcsOptions
 bool read_string(CommandContext& ctx, std::string_view key, std::string& value) {
   return ctx.read_key(key, [&](const Entry* entry) {
     if (entry == nullptr) return true;
-    if (!holds_string(*entry)) return false;
+    if (!entry->is_string()) return false;
     value.assign(entry->value());
     return true;
   });

@@ -17,7 +17,7 @@ void handle_mget(CommandContext& ctx) {
   ctx.out.array(ctx.argc() - 1);
   for (size_t i = 1; i < ctx.argc(); ++i) {
     ctx.read_key(ctx.arg(i), [&](const Entry* entry) {
-      if (entry == nullptr || !holds_string(*entry)) return ctx.out.null();
+      if (entry == nullptr || !entry->is_string()) return ctx.out.null();  // MGET: no WRONGTYPE
       ctx.out.bulk(entry->value());
     });
   }

@@ -31,7 +31,7 @@ void handle_append(CommandContext& ctx) {
       ctx.propagate_as_received();
       return ctx.out.integer(static_cast<int64_t>(ctx.arg(2).size()));
     }
-    if (!holds_string(*current)) return ctx.out.error(errors::kWrongType);
+    if (ctx.wrong_type(current, ValueType::String)) return;
     append_to(ctx, slot, ctx.arg(2));
   });
 }
@@ -39,7 +39,7 @@ void handle_append(CommandContext& ctx) {
 void handle_strlen(CommandContext& ctx) {
   ctx.read_key(ctx.arg(1), [&](const Entry* entry) {
     if (entry == nullptr) return ctx.out.integer(0);
-    if (!holds_string(*entry)) return ctx.out.error(errors::kWrongType);
+    if (ctx.wrong_type(entry, ValueType::String)) return;
     ctx.out.integer(static_cast<int64_t>(entry->value().size()));
   });
 }
@@ -53,7 +53,7 @@ void handle_getrange(CommandContext& ctx) {
   if (!end) return;
   ctx.read_key(ctx.arg(1), [&](const Entry* entry) {
     if (entry == nullptr) return ctx.out.bulk("");
-    if (!holds_string(*entry)) return ctx.out.error(errors::kWrongType);
+    if (ctx.wrong_type(entry, ValueType::String)) return;
     ctx.out.bulk(string_range(entry->value(), *start, *end));
   });
 }
@@ -91,7 +91,7 @@ void handle_setrange(CommandContext& ctx) {
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     const Entry* current = slot.get();
     if (current == nullptr) return setrange_missing(ctx, slot, static_cast<uint64_t>(*offset), ctx.arg(3));
-    if (!holds_string(*current)) return ctx.out.error(errors::kWrongType);
+    if (ctx.wrong_type(current, ValueType::String)) return;
     setrange_existing(ctx, slot, static_cast<uint64_t>(*offset), ctx.arg(3));
   });
 }

@@ -11,16 +11,9 @@
 namespace rc {
 namespace {
 
-// Replies WRONGTYPE and returns false when the key holds something other than a string.
-bool string_or_reply(CommandContext& ctx, const Entry* entry) {
-  if (entry == nullptr || holds_string(*entry)) return true;
-  ctx.out.error(errors::kWrongType);
-  return false;
-}
-
 // Replies the value (or a null for a missing key), as GET does; false after a WRONGTYPE reply.
 bool reply_value(CommandContext& ctx, const Entry* entry) {
-  if (!string_or_reply(ctx, entry)) return false;
+  if (ctx.wrong_type(entry, ValueType::String)) return false;
   if (entry == nullptr) {
     ctx.out.null();
   } else {
@@ -229,7 +222,7 @@ void handle_getex(CommandContext& ctx) {
     const Entry* entry = slot.get();
     ctx.count_lookup(entry);
     if (entry == nullptr) return ctx.out.null();
-    if (!string_or_reply(ctx, entry)) return;
+    if (ctx.wrong_type(entry, ValueType::String)) return;
     const auto expire_at = expire_time_or_reply(ctx, *options, "getex");
     if (!expire_at) return;
     ctx.out.bulk(entry->value());

@@ -1,0 +1,43 @@
+#include "store/aggregate.h"
+
+#include "store/hash_value.h"
+#include "store/set_value.h"
+
+namespace rc {
+
+void destroy_aggregate(ValueType type, AggregateEncoding encoding, void* aggregate) noexcept {
+  if (aggregate == nullptr) return;
+  switch (type) {
+    case ValueType::Hash:
+      return hash_value::destroy(encoding, aggregate);
+    case ValueType::Set:
+      return set_value::destroy(encoding, aggregate);
+    default:
+      return;
+  }
+}
+
+void* copy_aggregate(ValueType type, AggregateEncoding encoding, const void* aggregate) {
+  switch (type) {
+    case ValueType::Hash:
+      return hash_value::copy(encoding, aggregate);
+    case ValueType::Set:
+      return set_value::copy(encoding, aggregate);
+    default:
+      return nullptr;
+  }
+}
+
+size_t aggregate_memory(ValueType type, AggregateEncoding encoding, const void* aggregate) {
+  if (aggregate == nullptr) return 0;
+  switch (type) {
+    case ValueType::Hash:
+      return hash_value::memory(encoding, aggregate);
+    case ValueType::Set:
+      return set_value::memory(encoding, aggregate);
+    default:
+      return 0;
+  }
+}
+
+}  // namespace rc

@@ -1,0 +1,20 @@
+#pragma once
+// When a hash or set outgrows its compact encoding (listpack, intset) and becomes a hash table, as Redis
+// decides from hash-max-listpack-entries/value and set-max-intset-entries. Held by the keyspace, set from
+// the configuration (Server::apply_config), read by every write that may grow a value.
+#include <atomic>
+#include <cstddef>
+
+namespace rc {
+
+struct EncodingLimits {
+  std::atomic<size_t> hash_max_listpack_entries{512};
+  std::atomic<size_t> hash_max_listpack_value{64};
+  std::atomic<size_t> set_max_intset_entries{512};
+
+  size_t hash_entries() const { return hash_max_listpack_entries.load(std::memory_order_relaxed); }
+  size_t hash_value() const { return hash_max_listpack_value.load(std::memory_order_relaxed); }
+  size_t set_entries() const { return set_max_intset_entries.load(std::memory_order_relaxed); }
+};
+
+}  // namespace rc

@@ -1,0 +1,150 @@
+#include "store/set_value.h"
+
+#include <malloc.h>
+
+#include <memory>
+
+#include "store/listpack.h"
+#include "store/thread_random.h"
+
+namespace rc::set_value {
+namespace {
+
+// The entry's intset, taken for a change and given back (its buffer may have moved) when done.
+class BorrowedIntset {
+ public:
+  explicit BorrowedIntset(Entry& set) : set_(set), intset_(Intset::from_raw(set.aggregate())) {}
+  ~BorrowedIntset() { set_.set_aggregate(intset_.release(), AggregateEncoding::Compact); }
+  BorrowedIntset(const BorrowedIntset&) = delete;
+  BorrowedIntset& operator=(const BorrowedIntset&) = delete;
+  Intset* operator->() { return &intset_; }
+
+ private:
+  Entry& set_;
+  Intset intset_;
+};
+
+HashTable& table(Entry& set) { return *static_cast<HashTable*>(set.aggregate()); }
+
+bool insert_member(HashTable& members, std::string_view member) {
+  const uint64_t code = hash_key(member);
+  if (members.find(member, code) != nullptr) return false;
+  members.insert(Entry::create(member, {}), code);
+  return true;
+}
+
+// Intset -> table, as Redis's setTypeConvert.
+void convert_to_table(Entry& set) {
+  auto members = std::make_unique<HashTable>();
+  for_each(set, [&](std::string_view member) { insert_member(*members, member); });
+  Intset::from_raw(set.aggregate());  // frees it
+  set.set_aggregate(members.release(), AggregateEncoding::Table);
+}
+
+}  // namespace
+
+Entry* create_intset(std::string_view key, int64_t expire_at_ms) {
+  return Entry::create_aggregate(key, ValueType::Set, AggregateEncoding::Compact, Intset().release(), expire_at_ms);
+}
+
+Entry* create_for(std::string_view key, std::string_view first_member, const EncodingLimits& limits,
+                  int64_t expire_at_ms) {
+  if (listpack_integer_value(first_member) && limits.set_entries() > 0) return create_intset(key, expire_at_ms);
+  return Entry::create_aggregate(key, ValueType::Set, AggregateEncoding::Table, new HashTable(), expire_at_ms);
+}
+
+Entry* from_intset(std::string_view key, Intset members, int64_t expire_at_ms, const EncodingLimits& limits) {
+  const bool too_many = members.size() > limits.set_entries();
+  Entry* set = Entry::create_aggregate(key, ValueType::Set, AggregateEncoding::Compact, members.release(),
+                                       expire_at_ms);
+  if (too_many) convert_to_table(*set);
+  return set;
+}
+
+size_t length(const Entry& set) {
+  if (set.aggregate_encoding() == AggregateEncoding::Table) return detail::table(set).size();
+  return detail::IntsetView(set.aggregate())->size();
+}
+
+bool contains(const Entry& set, std::string_view member) {
+  if (set.aggregate_encoding() == AggregateEncoding::Table) {
+    return detail::table(set).find(member, hash_key(member)) != nullptr;
+  }
+  const auto integer = listpack_integer_value(member);
+  return integer && detail::IntsetView(set.aggregate())->contains(*integer);
+}
+
+bool add(Entry& set, std::string_view member, const EncodingLimits& limits) {
+  if (set.aggregate_encoding() == AggregateEncoding::Compact) {
+    const auto integer = listpack_integer_value(member);
+    if (integer) {
+      size_t size = 0;
+      bool added = false;
+      {
+        BorrowedIntset members(set);
+        added = members->add(*integer);
+        size = members->size();
+      }
+      if (added && size > limits.set_entries()) convert_to_table(set);
+      return added;
+    }
+    convert_to_table(set);
+  }
+  return insert_member(table(set), member);
+}
+
+bool remove(Entry& set, std::string_view member) {
+  if (set.aggregate_encoding() == AggregateEncoding::Compact) {
+    const auto integer = listpack_integer_value(member);
+    if (!integer) return false;
+    BorrowedIntset members(set);
+    return members->remove(*integer);
+  }
+  HashTable& members = table(set);
+  Entry** link = members.find_link(member, hash_key(member));
+  if (link == nullptr) return false;
+  Entry::destroy(members.remove(link));
+  return true;
+}
+
+std::string random_member(const Entry& set) {
+  if (set.aggregate_encoding() == AggregateEncoding::Table) {
+    return std::string(detail::table(set).random_entry(thread_random)->key());
+  }
+  return std::to_string(detail::IntsetView(set.aggregate())->random_member(thread_random));
+}
+
+std::string_view intset_bytes(const Entry& set) { return detail::IntsetView(set.aggregate())->bytes(); }
+
+void destroy(AggregateEncoding encoding, void* aggregate) noexcept {
+  if (encoding == AggregateEncoding::Table) {
+    delete static_cast<HashTable*>(aggregate);
+  } else {
+    Intset::from_raw(aggregate);
+  }
+}
+
+void* copy(AggregateEncoding encoding, const void* aggregate) {
+  if (encoding == AggregateEncoding::Compact) return Intset(*detail::IntsetView(aggregate)).release();
+  auto members = std::make_unique<HashTable>();
+  uint64_t cursor = 0;
+  do {
+    cursor = static_cast<const HashTable*>(aggregate)->scan(cursor, [&](const Entry* member) {
+      insert_member(*members, member->key());
+    });
+  } while (cursor != 0);
+  return members.release();
+}
+
+size_t memory(AggregateEncoding encoding, const void* aggregate) {
+  if (encoding == AggregateEncoding::Compact) return detail::IntsetView(aggregate)->allocated_bytes();
+  const auto* members = static_cast<const HashTable*>(aggregate);
+  size_t total = malloc_usable_size(const_cast<HashTable*>(members)) + members->bucket_count() * sizeof(Entry*);
+  uint64_t cursor = 0;
+  do {
+    cursor = members->scan(cursor, [&](const Entry* member) { total += member->allocated_size(); });
+  } while (cursor != 0);
+  return total;
+}
+
+}  // namespace rc::set_value
