@@ -1,10 +1,23 @@
 #include "store/intset.h"
 
+#include <malloc.h>
+
 #include <cassert>
+#include <cstring>
 #include <limits>
+#include <new>
 
 namespace rc {
 namespace {
+
+constexpr std::string_view kEmptyIntset("\x02\x00\x00\x00\x00\x00\x00\x00", Intset::kHeaderSize);
+
+// A malloc'd copy of `bytes`; throws std::bad_alloc as new would.
+char* malloc_copy(std::string_view bytes) {
+  void* const block = std::malloc(bytes.size());
+  if (block == nullptr) throw std::bad_alloc();
+  return static_cast<char*>(std::memcpy(block, bytes.data(), bytes.size()));
+}
 
 uint64_t read_le(const char* in, size_t width) {
   uint64_t value = 0;
@@ -37,11 +50,17 @@ bool members_ascend(const char* members, size_t count, size_t width) {
 
 }  // namespace
 
-Intset::Intset() : buffer_(kHeaderSize, '\0') { write_le(buffer_.data(), 2, 4); }
+Intset::Intset() : buffer_(malloc_copy(kEmptyIntset)) {}
 
-Intset::Intset(std::string validated_bytes) : buffer_(std::move(validated_bytes)) {
-  assert(validate(buffer_, true));
+Intset::Intset(std::string validated_bytes) : buffer_(malloc_copy(validated_bytes)) {
+  assert(validate(validated_bytes, true));
 }
+
+Intset::Intset(const Intset& other) : buffer_(malloc_copy(other.bytes())) {}
+
+Intset& Intset::operator=(const Intset& other) { return *this = Intset(other); }
+
+size_t Intset::allocated_bytes() const { return malloc_usable_size(buffer_.get()); }
 
 std::optional<Intset> Intset::adopt(std::string blob) {
   if (!validate(blob, true)) return std::nullopt;
@@ -65,10 +84,13 @@ bool Intset::add(int64_t value) {
   }
   const Position position = search(value);
   if (position.found) return false;
+  const size_t count = size();
   const size_t width = member_width();
-  buffer_.insert(kHeaderSize + position.index * width, width, '\0');
+  resize_buffer(kHeaderSize + count * width, kHeaderSize + (count + 1) * width);
+  char* const slot = buffer_.get() + kHeaderSize + position.index * width;
+  std::memmove(slot + width, slot, (count - position.index) * width);
   set(position.index, value);
-  set_size(size() + 1);
+  set_size(count + 1);
   return true;
 }
 
@@ -76,9 +98,12 @@ bool Intset::remove(int64_t value) {
   if (width_for(value) > member_width()) return false;
   const Position position = search(value);
   if (!position.found) return false;
+  const size_t count = size();
   const size_t width = member_width();
-  buffer_.erase(kHeaderSize + position.index * width, width);
-  set_size(size() - 1);
+  char* const slot = buffer_.get() + kHeaderSize + position.index * width;
+  std::memmove(slot, slot + width, (count - 1 - position.index) * width);
+  set_size(count - 1);
+  resize_buffer(kHeaderSize + count * width, kHeaderSize + (count - 1) * width);
   return true;
 }
 
@@ -86,13 +111,13 @@ bool Intset::contains(int64_t value) const {
   return width_for(value) <= member_width() && search(value).found;
 }
 
-size_t Intset::size() const { return static_cast<size_t>(read_le(buffer_.data() + 4, 4)); }
+size_t Intset::size() const { return static_cast<size_t>(read_le(buffer_.get() + 4, 4)); }
 
-size_t Intset::member_width() const { return static_cast<size_t>(read_le(buffer_.data(), 4)); }
+size_t Intset::member_width() const { return static_cast<size_t>(read_le(buffer_.get(), 4)); }
 
 int64_t Intset::get(size_t index) const {
   const size_t width = member_width();
-  return read_member(buffer_.data() + kHeaderSize + index * width, width);
+  return read_member(buffer_.get() + kHeaderSize + index * width, width);
 }
 
 Intset::Position Intset::search(int64_t value) const {
@@ -116,23 +141,37 @@ void Intset::widen_and_add(int64_t value) {
   const size_t new_width = width_for(value);
   const size_t count = size();
   const size_t shift = value < 0 ? 1 : 0;  // a negative newcomer is the smallest member
-  std::string widened(kHeaderSize + (count + 1) * new_width, '\0');
-  write_le(widened.data(), new_width, 4);
-  write_le(widened.data() + 4, count + 1, 4);
-  for (size_t i = 0; i < count; ++i) {
-    const int64_t member = read_member(buffer_.data() + kHeaderSize + i * old_width, old_width);
-    write_le(widened.data() + kHeaderSize + (i + shift) * new_width, static_cast<uint64_t>(member), new_width);
+  resize_buffer(total_bytes(), kHeaderSize + (count + 1) * new_width);
+  // In place from the last member down, as Redis's intsetUpgradeAndAdd: each moves to a higher offset, so
+  // none is overwritten before it is read.
+  char* const members = buffer_.get() + kHeaderSize;
+  for (size_t i = count; i-- > 0;) {
+    const int64_t member = read_member(members + i * old_width, old_width);
+    write_le(members + (i + shift) * new_width, static_cast<uint64_t>(member), new_width);
   }
   const size_t slot = value < 0 ? 0 : count;
-  write_le(widened.data() + kHeaderSize + slot * new_width, static_cast<uint64_t>(value), new_width);
-  buffer_ = std::move(widened);
+  write_le(members + slot * new_width, static_cast<uint64_t>(value), new_width);
+  write_le(buffer_.get(), new_width, 4);
+  set_size(count + 1);
 }
 
 void Intset::set(size_t index, int64_t value) {
   const size_t width = member_width();
-  write_le(buffer_.data() + kHeaderSize + index * width, static_cast<uint64_t>(value), width);
+  write_le(buffer_.get() + kHeaderSize + index * width, static_cast<uint64_t>(value), width);
 }
 
-void Intset::set_size(size_t count) { write_le(buffer_.data() + 4, count, 4); }
+void Intset::set_size(size_t count) { write_le(buffer_.get() + 4, count, 4); }
+
+// realloc, which often resizes in place. A failed growth throws std::bad_alloc with nothing changed; a
+// failed shrink (C allows one) keeps the larger block, which still holds the bytes.
+void Intset::resize_buffer(size_t old_size, size_t new_size) {
+  void* const block = std::realloc(buffer_.get(), new_size);
+  if (block == nullptr) {
+    if (new_size > old_size) throw std::bad_alloc();
+    return;
+  }
+  buffer_.release();  // realloc has kept or freed the old block: `block` is the one to own
+  buffer_.reset(static_cast<char*>(block));
+}
 
 }  // namespace rc

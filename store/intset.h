@@ -6,9 +6,15 @@
 //
 // Every member takes the width of the widest one ever added: adding a member that needs more rewrites
 // the set at the new width (16 -> 32 -> 64 bits), and removing it never narrows it again, as in Redis.
+//
+// The object is nothing but a pointer to its malloc'd bytes (their size is 8 + count * width), so that a
+// key's entry can own a small set through one pointer. Edits resize it with realloc, which often stays in
+// place, and move members with memmove.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,9 +55,24 @@ class Intset {
   };
 
   Intset();  // empty, 16-bit members
-  // Takes bytes that passed validate(bytes, true).
+  // Copies bytes that passed validate(bytes, true).
   explicit Intset(std::string validated_bytes);
-  // Deep-validates a foreign blob (an RDB value) and takes it; nullopt when it is corrupt.
+  // A copy owns a copy of the bytes (COPY of a key). A move hands the buffer over and leaves the source as
+  // release() does.
+  Intset(const Intset& other);
+  Intset& operator=(const Intset& other);
+  Intset(Intset&& other) noexcept = default;
+  Intset& operator=(Intset&& other) noexcept = default;
+  ~Intset() = default;
+
+  // Gives up the buffer, for an owner that keeps it as a bare pointer. The object is left without one: it may
+  // be destroyed or assigned to, nothing else.
+  void* release() { return buffer_.release(); }
+  // Takes ownership of a buffer that release() returned.
+  static Intset from_raw(void* buffer) { return Intset(Buffer(static_cast<char*>(buffer))); }
+  // What malloc set aside for the buffer, at least bytes().size(); for MEMORY USAGE.
+  size_t allocated_bytes() const;
+  // Deep-validates a foreign blob (an RDB value) and copies it in; nullopt when it is corrupt.
   static std::optional<Intset> adopt(std::string blob);
   // Whether `blob` is an intset Redis would load: a known width, a count that matches the size, at least
   // one member (Redis never stores an empty set); deep also checks that members strictly ascend (sorted,
@@ -75,11 +96,18 @@ class Intset {
     return get(static_cast<size_t>(random() % size()));
   }
 
-  std::string_view bytes() const { return buffer_; }
+  std::string_view bytes() const { return {buffer_.get(), total_bytes()}; }
   Iterator begin() const { return {this, 0}; }
   Iterator end() const { return {this, size()}; }
 
  private:
+  // free() as the buffer's deleter: a stateless one, so that the unique_ptr is a bare pointer.
+  struct FreeBuffer {
+    void operator()(char* buffer) const { std::free(buffer); }
+  };
+  using Buffer = std::unique_ptr<char, FreeBuffer>;
+  explicit Intset(Buffer buffer) : buffer_(std::move(buffer)) {}
+
   // The index of `value`, or where it would go, and whether it is there.
   struct Position {
     size_t index;
@@ -89,8 +117,11 @@ class Intset {
   void widen_and_add(int64_t value);
   void set(size_t index, int64_t value);
   void set_size(size_t count);
+  size_t total_bytes() const { return kHeaderSize + size() * member_width(); }
+  void resize_buffer(size_t old_size, size_t new_size);
 
-  std::string buffer_;
+  Buffer buffer_;
 };
+static_assert(sizeof(Intset) == sizeof(void*));
 
 }  // namespace rc

@@ -1,9 +1,12 @@
 #include "store/listpack.h"
 
+#include <malloc.h>
+
 #include <cassert>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <new>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -13,6 +16,7 @@ namespace rc {
 namespace {
 
 constexpr uint8_t kEnd = 0xFF;
+constexpr std::string_view kEmptyListpack("\x07\x00\x00\x00\x00\x00\xff", Listpack::kHeaderSize + 1);
 
 // First bytes of the encodings that are not told apart by a prefix of high bits.
 constexpr uint8_t kString32 = 0xF0;
@@ -27,6 +31,13 @@ bool is_int13(uint8_t first) { return (first & 0xE0) == 0xC0; }
 bool is_string12(uint8_t first) { return (first & 0xF0) == 0xE0; }
 
 const uint8_t* unsigned_bytes(const char* data) { return reinterpret_cast<const uint8_t*>(data); }
+
+// A malloc'd copy of `bytes`; throws std::bad_alloc as new would.
+uint8_t* malloc_copy(std::string_view bytes) {
+  void* const block = std::malloc(bytes.size());
+  if (block == nullptr) throw std::bad_alloc();
+  return static_cast<uint8_t*>(std::memcpy(block, bytes.data(), bytes.size()));
+}
 
 uint64_t read_le(const uint8_t* in, size_t width) {
   uint64_t value = 0;
@@ -264,15 +275,20 @@ Listpack::Iterator Listpack::Iterator::operator--(int) {
   return before;
 }
 
-Listpack::Listpack() : buffer_(kHeaderSize + 1, '\0') {
-  buffer_.back() = static_cast<char>(kEnd);
-  set_total_bytes();
-}
+Listpack::Listpack() : buffer_(malloc_copy(kEmptyListpack)) {}
 
-Listpack::Listpack(std::string validated_bytes) : buffer_(std::move(validated_bytes)) {
-  assert(validate(buffer_, true));
+Listpack::Listpack(std::string validated_bytes) : buffer_(malloc_copy(validated_bytes)) {
+  assert(validate(validated_bytes, true));
   store_count_if_it_fits();
 }
+
+Listpack::Listpack(const Listpack& other) : buffer_(malloc_copy(other.bytes())) {}
+
+Listpack& Listpack::operator=(const Listpack& other) { return *this = Listpack(other); }
+
+size_t Listpack::allocated_bytes() const { return malloc_usable_size(buffer_.get()); }
+
+size_t Listpack::total_bytes() const { return static_cast<size_t>(read_le(buffer_.get(), 4)); }
 
 std::optional<Listpack> Listpack::adopt(std::string blob) {
   if (!validate(blob, true)) return std::nullopt;
@@ -306,8 +322,9 @@ size_t Listpack::size() const {
 }
 
 size_t Listpack::walk_count() const {
+  const size_t end_offset = total_bytes() - 1;
   size_t count = 0;
-  for (size_t offset = kHeaderSize; offset != buffer_.size() - 1; offset = next_offset(offset)) ++count;
+  for (size_t offset = kHeaderSize; offset != end_offset; offset = next_offset(offset)) ++count;
   return count;
 }
 
@@ -349,7 +366,7 @@ std::optional<ListpackElement> Listpack::at(int64_t index) const {
 Listpack::Iterator Listpack::find(Iterator from, std::string_view value, size_t skip) const {
   // Parsed once: an integer element can only equal a value that spells an integer.
   const std::optional<int64_t> as_integer = listpack_integer_value(value);
-  const size_t end_offset = buffer_.size() - 1;
+  const size_t end_offset = total_bytes() - 1;
   size_t to_skip = 0;
   for (size_t offset = from.offset_; offset != end_offset; offset = next_offset(offset)) {
     if (to_skip > 0) {
@@ -418,18 +435,17 @@ Listpack::Iterator Listpack::splice(size_t offset, size_t removed_bytes, std::st
   uint8_t backlen[5];
   const size_t backlen_length = encode_backlen(encoded, backlen);
   const uint64_t entry = encoded + backlen_length;
-  if (buffer_.size() - removed_bytes + entry > std::numeric_limits<uint32_t>::max()) {
+  if (total_bytes() - removed_bytes + entry > std::numeric_limits<uint32_t>::max()) {
     throw std::length_error("listpack over 4 GB");
   }
   // A replacement may be a string of this very listpack: copy it before the bytes move.
   std::string own_copy;
-  if (points_into(payload, buffer_)) payload = own_copy.assign(payload);
-  buffer_.replace(offset, removed_bytes, entry, '\0');
-  char* out = buffer_.data() + offset;
+  if (points_into(payload, bytes())) payload = own_copy.assign(payload);
+  resize_range(offset, removed_bytes, entry);
+  uint8_t* const out = buffer_.get() + offset;
   std::memcpy(out, encoding.data(), encoding.size());
   if (!payload.empty()) std::memcpy(out + encoding.size(), payload.data(), payload.size());
   std::memcpy(out + encoded, backlen, backlen_length);
-  set_total_bytes();
   const uint16_t count = header_count();
   // An insertion never brings an unknown count back below 65535.
   if (adds_element && count != kUnknownCount) set_header_count(static_cast<uint16_t>(count + 1));
@@ -437,8 +453,7 @@ Listpack::Iterator Listpack::splice(size_t offset, size_t removed_bytes, std::st
 }
 
 Listpack::Iterator Listpack::remove_bytes(size_t offset, size_t removed_bytes, size_t removed_elements) {
-  buffer_.erase(offset, removed_bytes);
-  set_total_bytes();
+  resize_range(offset, removed_bytes, 0);
   const uint16_t count = header_count();
   if (count != kUnknownCount) {
     set_header_count(static_cast<uint16_t>(count - removed_elements));
@@ -448,29 +463,50 @@ Listpack::Iterator Listpack::remove_bytes(size_t offset, size_t removed_bytes, s
   return {this, offset};
 }
 
+void Listpack::resize_range(size_t offset, size_t removed_bytes, size_t inserted_bytes) {
+  const size_t old_total = total_bytes();
+  const size_t new_total = old_total - removed_bytes + inserted_bytes;
+  // Grown before the tail moves up, shrunk after it moves down: the tail always fits the block.
+  if (new_total > old_total) resize_buffer(old_total, new_total);
+  uint8_t* const at = buffer_.get() + offset;
+  std::memmove(at + inserted_bytes, at + removed_bytes, old_total - offset - removed_bytes);
+  if (new_total < old_total) resize_buffer(old_total, new_total);
+  set_total_bytes(new_total);
+}
+
+// realloc, which often resizes in place. A failed growth throws std::bad_alloc with nothing changed; a
+// failed shrink (C allows one) keeps the larger block, which still holds the bytes.
+void Listpack::resize_buffer(size_t old_size, size_t new_size) {
+  void* const block = std::realloc(buffer_.get(), new_size);
+  if (block == nullptr) {
+    if (new_size > old_size) throw std::bad_alloc();
+    return;
+  }
+  buffer_.release();  // realloc has kept or freed the old block: `block` is the one to own
+  buffer_.reset(static_cast<uint8_t*>(block));
+}
+
 size_t Listpack::next_offset(size_t offset) const {
-  return next_entry(unsigned_bytes(buffer_.data()), offset);
+  return next_entry(buffer_.get(), offset);
 }
 
 size_t Listpack::previous_offset(size_t offset) const {
-  const uint64_t encoded = decode_backlen(unsigned_bytes(buffer_.data()), offset - 1).value_or(0);
+  const uint64_t encoded = decode_backlen(buffer_.get(), offset - 1).value_or(0);
   return offset - encoded - backlen_size(encoded);
 }
 
 ListpackElement Listpack::element_at(size_t offset) const {
-  return decode_element(unsigned_bytes(buffer_.data()) + offset);
+  return decode_element(buffer_.get() + offset);
 }
 
 uint16_t Listpack::header_count() const {
-  return static_cast<uint16_t>(read_le(unsigned_bytes(buffer_.data()) + 4, 2));
+  return static_cast<uint16_t>(read_le(buffer_.get() + 4, 2));
 }
 
 void Listpack::set_header_count(uint16_t count) {
-  write_le(reinterpret_cast<uint8_t*>(buffer_.data()) + 4, count, 2);
+  write_le(buffer_.get() + 4, count, 2);
 }
 
-void Listpack::set_total_bytes() {
-  write_le(reinterpret_cast<uint8_t*>(buffer_.data()), buffer_.size(), 4);
-}
+void Listpack::set_total_bytes(size_t total) { write_le(buffer_.get(), total, 4); }
 
 }  // namespace rc

@@ -8,9 +8,15 @@
 // Strings that read as int64 under Redis's strict rules (no '+', no leading zeros, no spaces: "01" and
 // "-0" stay strings) are stored as integers in the smallest of the 7, 13, 16, 24, 32 or 64-bit
 // encodings; other strings take a 6, 12 or 32-bit length. Small hashes keep field,value,field,value...
+//
+// The object is nothing but a pointer to its malloc'd bytes (their size is the header's total), so that a
+// key's entry can own a small hash or list through one pointer and spend no more memory on it than Redis.
+// Edits resize it with realloc, which often stays in place, and move the tail with memmove.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,10 +84,26 @@ class Listpack {
   using ReverseIterator = std::reverse_iterator<Iterator>;
 
   Listpack();
-  // Takes bytes that passed validate(bytes, true); anything less is undefined behaviour later. A header
+  // Copies bytes that passed validate(bytes, true); anything less is undefined behaviour later. A header
   // count of 65535 over fewer elements is replaced by the true count.
   explicit Listpack(std::string validated_bytes);
-  // Deep-validates a foreign blob (an RDB value) and takes it; nullopt when it is corrupt.
+  // A copy owns a copy of the bytes (COPY of a key). A move hands the buffer over and leaves the source as
+  // release() does.
+  Listpack(const Listpack& other);
+  Listpack& operator=(const Listpack& other);
+  Listpack(Listpack&& other) noexcept = default;
+  Listpack& operator=(Listpack&& other) noexcept = default;
+  ~Listpack() = default;
+
+  // Gives up the buffer, for an owner that keeps it as a bare pointer. The object is left without one: it may
+  // be destroyed or assigned to, nothing else.
+  void* release() { return buffer_.release(); }
+  // Takes ownership of a buffer that release() returned.
+  static Listpack from_raw(void* buffer) { return Listpack(Buffer(static_cast<uint8_t*>(buffer))); }
+  // What malloc set aside for the buffer, at least total_bytes(); for MEMORY USAGE.
+  size_t allocated_bytes() const;
+
+  // Deep-validates a foreign blob (an RDB value) and copies it in; nullopt when it is corrupt.
   static std::optional<Listpack> adopt(std::string blob);
   // Whether `blob` is a well-formed listpack. Shallow: the header's size, the terminator. Deep: also every
   // entry's encoding, length and backlen, and the header's count. Never reads outside `blob`.
@@ -90,16 +112,16 @@ class Listpack {
   // them: deep also requires an even count and no field twice (compared as text).
   static bool validate_pairs(std::string_view blob, bool deep);
 
-  std::string_view bytes() const { return buffer_; }
-  size_t total_bytes() const { return buffer_.size(); }
+  std::string_view bytes() const { return {reinterpret_cast<const char*>(buffer_.get()), total_bytes()}; }
+  size_t total_bytes() const;  // the header's total
   // The number of elements: the header's count, or a walk when there are 65535 or more.
   size_t size() const;
-  bool empty() const { return buffer_.size() == kHeaderSize + 1; }
+  bool empty() const { return total_bytes() == kHeaderSize + 1; }
   // Whether `extra` more bytes keep the listpack within kSafetyLimit.
-  bool safe_to_add(size_t extra) const { return buffer_.size() + extra <= kSafetyLimit; }
+  bool safe_to_add(size_t extra) const { return total_bytes() + extra <= kSafetyLimit; }
 
   Iterator begin() const { return {this, kHeaderSize}; }
-  Iterator end() const { return {this, buffer_.size() - 1}; }
+  Iterator end() const { return {this, total_bytes() - 1}; }
   ReverseIterator rbegin() const { return ReverseIterator(end()); }
   ReverseIterator rend() const { return ReverseIterator(begin()); }
 
@@ -133,11 +155,21 @@ class Listpack {
   bool erase_range(int64_t index, size_t count);
 
  private:
+  // free() as the buffer's deleter: a stateless one, so that the unique_ptr is a bare pointer.
+  struct FreeBuffer {
+    void operator()(uint8_t* buffer) const { std::free(buffer); }
+  };
+  using Buffer = std::unique_ptr<uint8_t, FreeBuffer>;
+  explicit Listpack(Buffer buffer) : buffer_(std::move(buffer)) {}
+
   // Replaces `removed_bytes` at `offset` with one entry made of `encoding` (type and length bytes, or a
   // whole integer) followed by `payload` (a string's bytes) and its backlen.
   Iterator splice(size_t offset, size_t removed_bytes, std::string_view encoding, std::string_view payload,
                   bool adds_element);
   Iterator remove_bytes(size_t offset, size_t removed_bytes, size_t removed_elements);
+  // Replaces `removed_bytes` at `offset` with `inserted_bytes` for the caller to fill, and sets the total.
+  void resize_range(size_t offset, size_t removed_bytes, size_t inserted_bytes);
+  void resize_buffer(size_t old_size, size_t new_size);
   size_t walk_count() const;
   void store_count_if_it_fits();
   size_t next_offset(size_t offset) const;
@@ -145,10 +177,11 @@ class Listpack {
   ListpackElement element_at(size_t offset) const;
   uint16_t header_count() const;
   void set_header_count(uint16_t count);
-  void set_total_bytes();
+  void set_total_bytes(size_t total);
 
-  std::string buffer_;
+  Buffer buffer_;
 };
+static_assert(sizeof(Listpack) == sizeof(void*));
 
 // Redis's integer check for listpack and intset members (lpStringToInt64): the int64 `text` spells
 // exactly, or nullopt.

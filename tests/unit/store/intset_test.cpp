@@ -204,3 +204,96 @@ TEST_CASE("intset: random_member draws every member") {
   }
   CHECK(drawn.size() == 4);
 }
+
+TEST_CASE("intset: the object is one pointer, and release and from_raw hand its buffer over") {
+  STATIC_REQUIRE(sizeof(Intset) == sizeof(void*));
+  Intset set;
+  for (const int64_t value : {3, -1, 70000}) set.add(value);
+  const std::string before(set.bytes());
+  const char* const data = set.bytes().data();
+  void* const raw = set.release();
+  CHECK(raw == data);
+  Intset back = Intset::from_raw(raw);
+  CHECK(back.bytes() == before);
+  CHECK(back.bytes().data() == data);  // taken over, not copied
+  CHECK(back.add(int64_t{1} << 40));
+  CHECK(members(back) == std::vector<int64_t>{-1, 3, 70000, int64_t{1} << 40});
+
+  // A released object may be assigned to (and then used), or destroyed.
+  set = Intset();
+  CHECK(set.add(9));
+  CHECK(members(set) == std::vector<int64_t>{9});
+  Intset released;
+  Intset::from_raw(released.release()).add(1);  // freed with its temporary: LeakSanitizer checks
+}
+
+TEST_CASE("intset: copies are deep, moves hand the buffer over") {
+  Intset original;
+  for (const int64_t value : {1, 2, 3}) original.add(value);
+  Intset copy = original;
+  CHECK(copy.bytes() == original.bytes());
+  CHECK(copy.bytes().data() != original.bytes().data());
+  copy.add(4);
+  CHECK(members(original) == std::vector<int64_t>{1, 2, 3});
+  CHECK(members(copy) == std::vector<int64_t>{1, 2, 3, 4});
+
+  Intset assigned;
+  assigned.add(-5);
+  assigned = original;
+  CHECK(assigned.bytes() == original.bytes());
+  CHECK(assigned.bytes().data() != original.bytes().data());
+  const Intset& same = assigned;
+  assigned = same;
+  CHECK(assigned.bytes() == original.bytes());
+
+  const char* const data = copy.bytes().data();
+  Intset moved = std::move(copy);
+  CHECK(moved.bytes().data() == data);
+  copy = original;  // a moved-from object may be assigned to
+  CHECK(copy.bytes() == original.bytes());
+  Intset target;
+  target = std::move(moved);
+  CHECK(target.bytes().data() == data);
+  CHECK(members(target) == std::vector<int64_t>{1, 2, 3, 4});
+}
+
+TEST_CASE("intset: growing, widening in place and shrinking through many reallocs") {
+  std::mt19937_64 random(77);
+  Intset set;
+  std::set<int64_t> expected;
+  auto check_buffer = [&] {
+    REQUIRE(set.bytes().size() == Intset::kHeaderSize + set.size() * set.member_width());
+    REQUIRE(set.allocated_bytes() >= set.bytes().size());
+  };
+  // 16-bit members, then a widening to 32 bits over thousands of them (negative: it goes first), more
+  // 32-bit ones, then a widening to 64 bits (positive: it goes last).
+  for (int i = 0; i < 5000; ++i) {
+    const int64_t value = static_cast<int16_t>(random());
+    CHECK(set.add(value) == expected.insert(value).second);
+    check_buffer();
+  }
+  CHECK(set.add(-100000));
+  expected.insert(-100000);
+  CHECK(set.member_width() == 4);
+  CHECK(members(set) == std::vector<int64_t>(expected.begin(), expected.end()));
+  for (int i = 0; i < 3000; ++i) {
+    const int64_t value = static_cast<int32_t>(random());
+    CHECK(set.add(value) == expected.insert(value).second);
+    check_buffer();
+  }
+  CHECK(set.add(int64_t{1} << 50));
+  expected.insert(int64_t{1} << 50);
+  CHECK(set.member_width() == 8);
+  CHECK(members(set) == std::vector<int64_t>(expected.begin(), expected.end()));
+  CHECK(Intset::validate(set.bytes(), true));
+
+  const std::vector<int64_t> all(expected.begin(), expected.end());
+  for (const int64_t value : all) {
+    if (random() % 4 == 0) continue;
+    CHECK(set.remove(value));
+    expected.erase(value);
+    check_buffer();
+  }
+  CHECK(members(set) == std::vector<int64_t>(expected.begin(), expected.end()));
+  CHECK(Intset::validate(set.bytes(), true));
+}

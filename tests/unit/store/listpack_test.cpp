@@ -451,3 +451,98 @@ TEST_CASE("listpack: corrupted blobs are rejected or safe to walk") {
   CHECK(accepted > 1000);  // both outcomes occur, so the walk above ran
   CHECK(rejected > 1000);
 }
+
+TEST_CASE("listpack: the object is one pointer, and release and from_raw hand its buffer over") {
+  STATIC_REQUIRE(sizeof(Listpack) == sizeof(void*));
+  Listpack listpack = listpack_of({"field", "value", "12345"});
+  const std::string before(listpack.bytes());
+  const char* const data = listpack.bytes().data();
+  void* const raw = listpack.release();
+  CHECK(raw == data);
+  Listpack back = Listpack::from_raw(raw);
+  CHECK(back.bytes() == before);
+  CHECK(back.bytes().data() == data);  // taken over, not copied
+  back.append("more");
+  CHECK(forward(back) == std::vector<std::string>{"field", "value", "12345", "more"});
+  CHECK(Listpack::validate(back.bytes(), true));
+
+  // A released object may be assigned to (and then used), or destroyed.
+  listpack = listpack_of({"again"});
+  CHECK(forward(listpack) == std::vector<std::string>{"again"});
+  Listpack released;
+  Listpack::from_raw(released.release()).append("freed with its temporary");  // LeakSanitizer checks
+}
+
+TEST_CASE("listpack: copies are deep, moves hand the buffer over") {
+  const Listpack original = listpack_of({"a", "1", "b"});
+  Listpack copy = original;
+  CHECK(copy.bytes() == original.bytes());
+  CHECK(copy.bytes().data() != original.bytes().data());
+  copy.append("c");
+  CHECK(forward(original) == std::vector<std::string>{"a", "1", "b"});
+  CHECK(forward(copy) == std::vector<std::string>{"a", "1", "b", "c"});
+
+  Listpack assigned = listpack_of({"x"});
+  assigned = original;
+  CHECK(assigned.bytes() == original.bytes());
+  CHECK(assigned.bytes().data() != original.bytes().data());
+  const Listpack& same = assigned;
+  assigned = same;
+  CHECK(assigned.bytes() == original.bytes());
+
+  const char* const data = copy.bytes().data();
+  Listpack moved = std::move(copy);
+  CHECK(moved.bytes().data() == data);
+  copy = original;  // a moved-from object may be assigned to
+  CHECK(copy.bytes() == original.bytes());
+  Listpack target;
+  target = std::move(moved);
+  CHECK(target.bytes().data() == data);
+  CHECK(forward(target) == std::vector<std::string>{"a", "1", "b", "c"});
+}
+
+TEST_CASE("listpack: edits that grow and shrink the buffer many times keep the bytes a fresh build has") {
+  std::mt19937_64 random(2024);
+  // Integers of every width and strings across the 6, 12 and 32-bit lengths.
+  auto random_value = [&random]() -> std::string {
+    switch (random() % 4) {
+      case 0: return std::to_string(static_cast<int64_t>(random()) >> (random() % 64));
+      case 1: return std::string(random() % 64, 'a');
+      case 2: return std::string(random() % 5000, 'b');
+      default: return "s" + std::to_string(random() % 1000);
+    }
+  };
+  Listpack listpack;
+  std::vector<std::string> model;
+  // Half the steps insert, a third erase: the listpack grows to about 500 elements (some 300 KB).
+  for (int step = 0; step < 3000; ++step) {
+    const size_t index = model.empty() ? 0 : random() % model.size();
+    const uint64_t action = model.empty() ? 0 : random() % 6;
+    if (action <= 2) {
+      std::string value = random_value();
+      REQUIRE(listpack.insert_at(index, value));
+      model.insert(model.begin() + static_cast<std::ptrdiff_t>(index), std::move(value));
+    } else if (action == 3) {
+      std::string value = random_value();
+      listpack.replace(listpack.seek(static_cast<int64_t>(index)), value);
+      model[index] = std::move(value);
+    } else {
+      listpack.erase(listpack.seek(static_cast<int64_t>(index)));
+      model.erase(model.begin() + static_cast<std::ptrdiff_t>(index));
+    }
+    REQUIRE(listpack.size() == model.size());
+    REQUIRE(listpack.allocated_bytes() >= listpack.total_bytes());
+    if (step % 250 == 0) REQUIRE(forward(listpack) == model);
+  }
+  CHECK(forward(listpack) == model);
+  CHECK(listpack.bytes() == listpack_of(model).bytes());
+  CHECK(Listpack::validate(listpack.bytes(), true));
+
+  while (!model.empty()) {
+    const size_t index = random() % model.size();
+    listpack.erase(listpack.seek(static_cast<int64_t>(index)));
+    model.erase(model.begin() + static_cast<std::ptrdiff_t>(index));
+    REQUIRE(listpack.allocated_bytes() >= listpack.total_bytes());
+  }
+  CHECK(to_hex(listpack.bytes()) == "070000000000ff");
+}
