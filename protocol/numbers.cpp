@@ -67,6 +67,11 @@ std::optional<long double> parse_long_double(std::string_view text) {
                                      false, kMaxNumberText - 1);
 }
 
+std::optional<long double> parse_long_double_or_infinity(std::string_view text) {
+  return parse_floating<long double>(text, [](const char* s, char** e) { return std::strtold(s, e); }, true,
+                                     kMaxNumberText - 1);
+}
+
 std::string format_double(double value) {
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   char buffer[64];

@@ -17,6 +17,10 @@ std::optional<double> parse_double(std::string_view text);
 
 // A long double as INCRBYFLOAT accepts it (strtold; no spaces; not NaN or infinite).
 std::optional<long double> parse_long_double(std::string_view text);
+// A long double as Redis's string2ld reads it: parse_long_double, but a spelled-out infinity ("inf",
+// "-Infinity") is accepted (an overflow such as "1e5000" is not). INCRBYFLOAT and HINCRBYFLOAT read their
+// operands so, and refuse an infinite one or an infinite result afterwards, with their own errors.
+std::optional<long double> parse_long_double_or_infinity(std::string_view text);
 
 // Shortest text that reads back as the same double, as Redis 7 replies doubles ("%.17g", inf, -inf).
 std::string format_double(double value);

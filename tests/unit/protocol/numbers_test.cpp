@@ -43,6 +43,17 @@ TEST_CASE("long doubles for INCRBYFLOAT reject infinity too") {
   CHECK_FALSE(rc::parse_long_double("nan"));
 }
 
+TEST_CASE("long doubles as string2ld reads them accept a spelled-out infinity, not an overflow") {
+  CHECK(rc::parse_long_double_or_infinity("10.5") == 10.5L);
+  CHECK(rc::parse_long_double_or_infinity("1e400") == 1e400L);
+  CHECK(std::isinf(*rc::parse_long_double_or_infinity("inf")));
+  CHECK(*rc::parse_long_double_or_infinity("-Infinity") < 0);
+  CHECK_FALSE(rc::parse_long_double_or_infinity("1e5000"));
+  CHECK_FALSE(rc::parse_long_double_or_infinity("nan"));
+  CHECK_FALSE(rc::parse_long_double_or_infinity(" 1"));
+  CHECK_FALSE(rc::parse_long_double_or_infinity(""));
+}
+
 TEST_CASE("numbers are formatted as Redis replies them") {
   CHECK(rc::format_double(3.0) == "3");
   CHECK(rc::format_double(0.1) == "0.10000000000000001");
