@@ -32,7 +32,8 @@ class ChangeConsumer {
 
 class ChangeStream {
  public:
-  // Publishes one change. The caller holds the shard lock(s) of what it changed. Returns its offset.
+  // Publishes one change. The caller holds the shard lock(s) of what it changed. Returns its offset (with
+  // no consumer attached the change takes no place in the stream, and the offset does not move).
   uint64_t publish(int db, std::span<const std::string_view> argv);
   uint64_t publish(int db, std::initializer_list<std::string_view> argv) {
     return publish(db, std::span<const std::string_view>(argv.begin(), argv.size()));
