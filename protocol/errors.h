@@ -28,6 +28,16 @@ inline constexpr std::string_view kNanOrInfinity = "ERR increment would produce 
 inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
 inline constexpr std::string_view kLoading = "LOADING Redis is loading the dataset in memory";
 inline constexpr std::string_view kShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
+inline constexpr std::string_view kValueOutOfRange = "ERR value is out of range";
+inline constexpr std::string_view kNanOrInfinityValue = "ERR value is NaN or Infinity";
+
+// Hashes.
+inline constexpr std::string_view kHashValueNotInteger = "ERR hash value is not an integer";
+inline constexpr std::string_view kHashValueNotFloat = "ERR hash value is not a float";
+// HRANDFIELD's count (Redis reads it in -LONG_MAX..LONG_MAX).
+inline constexpr std::string_view kCountOutOfRange =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 // LCS.
 inline constexpr std::string_view kLcsNotStrings = "ERR The specified keys must contain string values";

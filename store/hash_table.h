@@ -57,7 +57,8 @@ class HashTable {
   // Halves the bucket array while the table is under 1/8 full (after removals).
   void shrink_if_sparse();
 
-  // A random entry (uniform over buckets, then over the chain), or nullptr when empty.
+  // A random entry, each equally likely, or nullptr when empty. (A bucket then a place in its chain would
+  // favour entries alone in their bucket: HRANDFIELD and SRANDMEMBER are checked for uniformity.)
   template <typename Random>
   Entry* random_entry(Random&& random) const;
 
@@ -106,17 +107,17 @@ uint64_t HashTable::scan_remove(uint64_t cursor, Predicate&& remove_if, std::vec
 template <typename Random>
 Entry* HashTable::random_entry(Random&& random) const {
   if (size_ == 0) return nullptr;
-  // Sparse tables are shrunk, so a non-empty bucket turns up within a few tries; bounded anyway.
+  // Rejection sampling: a bucket and one of 8 places in its chain, drawn again when the place is past the
+  // chain's end, gives every entry of a chain of at most 8 the same chance. The table is kept at least 1/8
+  // full, so a draw succeeds about once in 64 tries at worst; longer chains are rare enough at that load
+  // that the slight bias they get does not matter.
   const uint64_t mask = buckets_.size() - 1;
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    const Entry* head = buckets_[random() & mask];
-    if (head == nullptr) continue;
-    size_t length = 0;
-    for (const Entry* e = head; e != nullptr; e = e->next) ++length;
-    size_t pick = random() % length;
-    const Entry* chosen = head;
-    while (pick-- > 0) chosen = chosen->next;
-    return const_cast<Entry*>(chosen);
+  for (int attempt = 0; attempt < 4096; ++attempt) {
+    const uint64_t draw = random();
+    uint64_t place = draw >> 61;  // 0..7, from bits the bucket index does not use
+    const Entry* entry = buckets_[draw & mask];
+    while (entry != nullptr && place-- > 0) entry = entry->next;
+    if (entry != nullptr) return const_cast<Entry*>(entry);
   }
   for (Entry* head : buckets_) {
     if (head != nullptr) return head;

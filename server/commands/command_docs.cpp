@@ -35,6 +35,7 @@ std::vector<std::string> acl_categories(const CommandSpec& spec) {
   if (spec.flags & (kAdmin | kAclDangerous)) categories.push_back("@dangerous");
   categories.push_back(spec.flags & kFast ? "@fast" : "@slow");
   if (!container && spec.group == "string") categories.push_back("@string");
+  if (!container && spec.group == "hash") categories.push_back("@hash");
   if ((!container && spec.group == "generic") || (spec.flags & kAclKeyspace)) categories.push_back("@keyspace");
   if ((!container && spec.group == "connection") || (spec.flags & kAclConnection)) {
     categories.push_back("@connection");

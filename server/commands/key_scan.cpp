@@ -7,7 +7,6 @@
 // added or removed meanwhile may or may not be. SCAN keeps Redis's guarantee (every key present for the
 // whole iteration is returned) and, unlike Redis, never returns a key twice in one iteration.
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "server/command_table.h"
 #include "server/commands/arguments.h"
 #include "server/commands/registry.h"
+#include "server/commands/scan_arguments.h"
 #include "store/clock.h"
 #include "store/glob.h"
 
@@ -52,67 +52,12 @@ void handle_keys(CommandContext& ctx) {
   ctx.out.raw(body);
 }
 
-// A SCAN cursor as Redis reads it with strtoul: optional sign (a negative number wraps around), decimal
-// digits up to 2^64-1, no leading space, nothing after (the argument is read as a C string, so a NUL ends
-// it, and an empty cursor is 0).
-std::optional<uint64_t> parse_scan_cursor(std::string_view text) {
-  text = text.substr(0, text.find('\0'));
-  if (text.empty()) return 0;
-  if (std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
-  bool negative = false;
-  if (text[0] == '+' || text[0] == '-') {
-    negative = text[0] == '-';
-    text.remove_prefix(1);
-  }
-  if (text.empty()) return std::nullopt;
-  uint64_t value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    const auto digit = static_cast<uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return negative ? 0 - value : value;
-}
-
-struct ScanOptions {
-  uint64_t count = 10;
-  std::optional<std::string_view> pattern;  // absent: every key (also for "*")
-  std::optional<std::string_view> type;
-};
-
-std::optional<ScanOptions> scan_options_or_reply(CommandContext& ctx) {
-  ScanOptions options;
-  for (size_t i = 2; i < ctx.argc(); i += 2) {
-    const std::string_view option = ctx.arg(i);
-    const bool has_value = i + 1 < ctx.argc();
-    if (is_word(option, "count") && has_value) {
-      const auto count = integer_or_reply(ctx, ctx.arg(i + 1));
-      if (!count) return std::nullopt;
-      if (*count < 1) {
-        ctx.out.error(errors::kSyntax);
-        return std::nullopt;
-      }
-      options.count = static_cast<uint64_t>(*count);
-    } else if (is_word(option, "match") && has_value) {
-      options.pattern = ctx.arg(i + 1);
-      if (*options.pattern == "*") options.pattern.reset();
-    } else if (is_word(option, "type") && has_value) {
-      options.type = ctx.arg(i + 1);
-    } else {
-      ctx.out.error(errors::kSyntax);
-      return std::nullopt;
-    }
-  }
-  return options;
-}
-
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. As Redis, COUNT is the amount of work: the call
 // stops once it has examined `count` keys (before MATCH and TYPE filter them) or visited 10 x count buckets.
 void handle_scan(CommandContext& ctx) {
-  const auto start = parse_scan_cursor(ctx.arg(1));
-  if (!start) return ctx.out.error("ERR invalid cursor");
-  const auto options = scan_options_or_reply(ctx);
+  const auto start = scan_cursor_or_reply(ctx, ctx.arg(1));
+  if (!start) return;
+  const auto options = scan_options_or_reply(ctx, 2, true);
   if (!options) return;
   const Database& db = ctx.db();
   const uint64_t max_buckets = options->count > UINT64_MAX / 10 ? UINT64_MAX : options->count * 10;

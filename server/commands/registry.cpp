@@ -21,6 +21,8 @@ CommandTable build_command_table() {
   register_config(table);
   register_command_docs(table);
   register_aof_commands(table);
+  register_hashes(table);
+  register_hash_random(table);
   return table;
 }
 

@@ -21,5 +21,7 @@ void register_info(CommandTable& table);
 void register_config(CommandTable& table);
 void register_command_docs(CommandTable& table);
 void register_aof_commands(CommandTable& table);
+void register_hashes(CommandTable& table);
+void register_hash_random(CommandTable& table);
 
 }  // namespace rc

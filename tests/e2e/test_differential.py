@@ -12,7 +12,8 @@ Corpus format (one command per line, redis-cli-like quoting split with shlex):
   SET k "a b"                    compared byte for byte
   @sort KEYS *                   compare the elements of the (array/set) reply as a sorted list
   @scan SCAN 0 MATCH k*          iterate the cursor to 0 (bounded); compare the sorted set of all elements;
-                                 the cursor values themselves are not compared (errors are, byte for byte)
+                                 the cursor values themselves are not compared (errors are, byte for byte).
+                                 HSCAN/SSCAN/ZSCAN key 0 ... too: their cursor is the argument after the key
   @shape TIME                    compare only the reply type and, for aggregates, element count and types
   \\xHH inside a token           the byte 0xHH (shlex keeps the backslash, we decode it afterwards)
 
@@ -35,6 +36,7 @@ CORPUS_DIR = Path(__file__).parent / "corpus"
 CORPUS_FILES = sorted(CORPUS_DIR.glob("*.txt"))
 MODES = ("sort", "scan", "shape")
 SCAN_MAX_ITERATIONS = 10_000
+KEY_SCANS = {"HSCAN", "SSCAN", "ZSCAN"}  # scans of one key's elements: KEY cursor [options]
 MAX_REPORTED = 40
 # The first milestone's commands: corpus files may use them without a `# requires:` header.
 BASIC_COMMANDS = {"SET", "GET", "DEL", "EXISTS", "PING", "ECHO", "SELECT", "DBSIZE", "FLUSHDB", "FLUSHALL",
@@ -122,7 +124,8 @@ class ScriptConnection:
         raise AssertionError(line.mode)
 
     def _scan(self, line: Line, first):
-        """Full SCAN iteration: args[1] is the cursor; continue with the returned cursor until 0."""
+        """Full SCAN iteration: args[1] is the cursor (args[2] after a key); continue with the returned cursor
+        until 0."""
         seen = set()
         reply = first
         raws = [first.raw]
@@ -133,7 +136,8 @@ class ScriptConnection:
             seen.update(i.raw for i in reply.items[1].items)
             if cursor == b"0":
                 return first.raw, ("scan", sorted(seen))
-            args = [line.args[0], cursor, *line.args[2:]]
+            at = 2 if line.name in KEY_SCANS else 1
+            args = [*line.args[:at], cursor, *line.args[at + 1:]]
             raw = self.conn.command(*args)
             raws.append(raw)
             reply = parse(raw)

@@ -212,6 +212,12 @@ TEST_CASE("AOF: every write command propagates when it changes the dataset") {
       {"flushdb", {{{"SET", "k", "v"}}, {"FLUSHDB"}}},
       {"flushall", {{{"SET", "k", "v"}}, {"FLUSHALL"}}},
       {"swapdb", {{{"SET", "k", "v"}}, {"SWAPDB", "0", "1"}}},
+      {"hset", {{}, {"HSET", "h", "f", "v"}}},
+      {"hmset", {{}, {"HMSET", "h", "f", "v"}}},
+      {"hsetnx", {{}, {"HSETNX", "h", "f", "v"}}},
+      {"hdel", {{{"HSET", "h", "f", "v", "g", "w"}}, {"HDEL", "h", "f"}}},
+      {"hincrby", {{}, {"HINCRBY", "h", "f", "5"}}},
+      {"hincrbyfloat", {{}, {"HINCRBYFLOAT", "h", "f", "1.5"}}},
   };
   // Write commands that never touch keys.
   const std::vector<std::string_view> keyless = {"function"};
