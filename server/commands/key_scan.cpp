@@ -65,21 +65,21 @@ void handle_scan(CommandContext& ctx) {
   uint64_t examined = 0;
   uint64_t cursor = *start;
   std::vector<std::string> keys;
+  // TYPE compares case-insensitively, as Redis's strcasecmp; the type is read under the shard's lock.
+  const auto wanted = [&](const Entry* entry) {
+    return !options->type || is_word(*options->type, value_type_name(entry->type()));
+  };
   do {
     const ScanLimits limits{static_cast<size_t>(std::min<uint64_t>(max_buckets - buckets, kSliceWork)),
                             static_cast<size_t>(std::min<uint64_t>(options->count - examined, kSliceWork))};
     const ScanProgress progress = db.scan_slice(cursor, unix_time_ms(), limits, [&](const Entry* entry) {
-      keys.emplace_back(entry->key());
+      if (wanted(entry)) keys.emplace_back(entry->key());
     });
     cursor = progress.cursor;
     buckets += progress.buckets;
     examined += progress.entries;
   } while (cursor != 0 && buckets < max_buckets && examined < options->count);
-  // Every key is a string; TYPE compares case-insensitively, as Redis's strcasecmp.
-  const bool type_matches = !options->type || is_word(*options->type, "string");
-  std::erase_if(keys, [&](const std::string& key) {
-    return !type_matches || (options->pattern && !glob_match(*options->pattern, key));
-  });
+  std::erase_if(keys, [&](const std::string& key) { return options->pattern && !glob_match(*options->pattern, key); });
   ctx.out.array(2);
   ctx.out.bulk(std::to_string(cursor));
   ctx.out.array(keys.size());
