@@ -269,20 +269,23 @@ bool AofLog::finish_retiring() {
   older_size_ += retiring_tail_.size();
   current_size_.store(older_size_ + incr_size_);
   retiring_tail_.clear();
-  if (!sync_data(retiring_fd_)) {
-    const int error = errno;
-    if (policy_ == AofFsync::Always) {
-      exit_on_durability_error(fmt::format(
-          "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", reason(error)));
-    }
-    if (fsync_errno_.exchange(error) == 0) spdlog::warn("Fail to fsync the AOF file: {}", reason(error));
-  }
+  if (!sync_data(retiring_fd_)) note_fsync_failed(errno);
   ::close(retiring_fd_);
   retiring_fd_ = -1;
   if (write_errno_.load(std::memory_order_relaxed) != 0 && write_errno_.exchange(0) != 0) {
     spdlog::warn("AOF write error looks solved, redis-clone can write again.");
   }
   return true;
+}
+
+// As Redis: with always the promise made to replies cannot be kept, so the process ends; otherwise the
+// error is kept for INFO and MISCONF until an fsync succeeds.
+void AofLog::note_fsync_failed(int error) {
+  if (policy_ == AofFsync::Always) {
+    exit_on_durability_error(fmt::format(
+        "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", reason(error)));
+  }
+  if (fsync_errno_.exchange(error) == 0) spdlog::warn("Fail to fsync the AOF file: {}", reason(error));
 }
 
 void AofLog::sync_as_policy_says(FlushReason why, uint64_t in_kernel) {
@@ -293,15 +296,7 @@ void AofLog::sync_as_policy_says(FlushReason why, uint64_t in_kernel) {
                     now - last_fsync_ms_ >= 1000);
   if (!due) return;
   last_fsync_ms_ = now;
-  if (!sync_data(fd_)) {
-    const int error = errno;
-    if (policy_ == AofFsync::Always) {
-      exit_on_durability_error(fmt::format(
-          "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", reason(error)));
-    }
-    if (fsync_errno_.exchange(error) == 0) spdlog::warn("Fail to fsync the AOF file: {}", reason(error));
-    return;
-  }
+  if (!sync_data(fd_)) return note_fsync_failed(errno);
   fsync_errno_.store(0);
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
   synced_.store(in_kernel, std::memory_order_release);

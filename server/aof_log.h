@@ -146,6 +146,7 @@ class AofLog final : public ChangeConsumer {
   bool write_unwritten();
   void keep_after_failed_write(size_t written, int error);
   size_t cut_failed_write(int fd, uint64_t size, size_t expected, size_t written, int error);
+  void note_fsync_failed(int error);
   void sync_as_policy_says(FlushReason why, uint64_t in_kernel);
   void release_replies(uint64_t offset);
   std::optional<std::string> load_files(Server& server, const aof::Manifest& manifest);

@@ -123,6 +123,29 @@ Entry* HashTable::remove(Entry** link) {
   return old;
 }
 
+HashTable HashTable::copy() const {
+  HashTable duplicate;
+  duplicate.buckets_.assign(buckets_.size(), nullptr);
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    // Same bucket count, so every copy goes to the same bucket: no rehash.
+    for (const Entry* entry = buckets_[i]; entry != nullptr; entry = entry->next) {
+      Entry* twin = Entry::create(entry->key(), entry->value());
+      twin->next = duplicate.buckets_[i];
+      duplicate.buckets_[i] = twin;
+    }
+  }
+  duplicate.size_ = size_;
+  return duplicate;
+}
+
+size_t HashTable::allocated_bytes() const {
+  size_t total = buckets_.capacity() * sizeof(Entry*);
+  for (const Entry* head : buckets_) {
+    for (const Entry* entry = head; entry != nullptr; entry = entry->next) total += entry->allocated_size();
+  }
+  return total;
+}
+
 HashTable HashTable::take_all() {
   HashTable taken(std::move(*this));
   buckets_.clear();

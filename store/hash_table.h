@@ -54,6 +54,17 @@ class HashTable {
   // Empties the table, handing every entry over to the returned table (to free outside the lock).
   HashTable take_all();
 
+  // An aggregate's scan (HSCAN, SSCAN): as Redis's scanGenericCommand, up to count*10 buckets, stopping
+  // once `count` entries were visited; returns the next cursor (0 when done).
+  template <typename Visit>
+  uint64_t scan_some(uint64_t cursor, size_t count, Visit&& visit) const;
+
+  // A deep copy of a table of string entries (a hash's fields, a set's members: COPY of such a key).
+  HashTable copy() const;
+
+  // The bytes of the bucket array and of every entry (MEMORY USAGE of an aggregate held as a table).
+  size_t allocated_bytes() const;
+
   // Halves the bucket array while the table is under 1/8 full (after removals).
   void shrink_if_sparse();
 
@@ -83,6 +94,19 @@ uint64_t HashTable::scan(uint64_t cursor, Visit&& visit) const {
     visit(entry);
   }
   return next_cursor(cursor, mask);
+}
+
+template <typename Visit>
+uint64_t HashTable::scan_some(uint64_t cursor, size_t count, Visit&& visit) const {
+  size_t seen = 0;
+  for (size_t buckets = 0; buckets < count * 10 && seen < count; ++buckets) {
+    cursor = scan(cursor, [&](const Entry* entry) {
+      ++seen;
+      visit(entry);
+    });
+    if (cursor == 0) break;
+  }
+  return cursor;
 }
 
 template <typename Predicate>

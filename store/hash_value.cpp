@@ -163,25 +163,13 @@ void* copy(AggregateEncoding encoding, const void* aggregate) {
     const detail::ListpackView original(aggregate);
     return Listpack(*original).release();
   }
-  auto fields = std::make_unique<HashTable>();
-  uint64_t cursor = 0;
-  do {
-    cursor = static_cast<const HashTable*>(aggregate)->scan(cursor, [&](const Entry* field) {
-      insert_field(*fields, field->key(), field->value());
-    });
-  } while (cursor != 0);
-  return fields.release();
+  return new HashTable(static_cast<const HashTable*>(aggregate)->copy());
 }
 
 size_t memory(AggregateEncoding encoding, const void* aggregate) {
   if (encoding == AggregateEncoding::Compact) return detail::ListpackView(aggregate)->allocated_bytes();
   const auto* fields = static_cast<const HashTable*>(aggregate);
-  size_t total = malloc_usable_size(const_cast<HashTable*>(fields)) + fields->bucket_count() * sizeof(Entry*);
-  uint64_t cursor = 0;
-  do {
-    cursor = fields->scan(cursor, [&](const Entry* field) { total += field->allocated_size(); });
-  } while (cursor != 0);
-  return total;
+  return malloc_usable_size(const_cast<HashTable*>(fields)) + fields->allocated_bytes();
 }
 
 }  // namespace rc::hash_value

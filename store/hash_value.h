@@ -105,16 +105,9 @@ uint64_t scan(const Entry& hash, uint64_t cursor, size_t count, Visit&& visit) {
     for_each(hash, visit);
     return 0;
   }
-  // As Redis's scanGenericCommand: up to count*10 buckets, stopping once `count` fields were seen.
-  size_t seen = 0;
-  for (size_t buckets = 0; buckets < count * 10 && seen < count; ++buckets) {
-    cursor = detail::table(hash).scan(cursor, [&](const Entry* field) {
-      ++seen;
-      visit(Element::of_string(field->key()), Element::of_string(field->value()));
-    });
-    if (cursor == 0) break;
-  }
-  return cursor;
+  return detail::table(hash).scan_some(cursor, count, [&](const Entry* field) {
+    visit(Element::of_string(field->key()), Element::of_string(field->value()));
+  });
 }
 
 }  // namespace rc::hash_value

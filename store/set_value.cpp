@@ -126,25 +126,13 @@ void destroy(AggregateEncoding encoding, void* aggregate) noexcept {
 
 void* copy(AggregateEncoding encoding, const void* aggregate) {
   if (encoding == AggregateEncoding::Compact) return Intset(*detail::IntsetView(aggregate)).release();
-  auto members = std::make_unique<HashTable>();
-  uint64_t cursor = 0;
-  do {
-    cursor = static_cast<const HashTable*>(aggregate)->scan(cursor, [&](const Entry* member) {
-      insert_member(*members, member->key());
-    });
-  } while (cursor != 0);
-  return members.release();
+  return new HashTable(static_cast<const HashTable*>(aggregate)->copy());
 }
 
 size_t memory(AggregateEncoding encoding, const void* aggregate) {
   if (encoding == AggregateEncoding::Compact) return detail::IntsetView(aggregate)->allocated_bytes();
   const auto* members = static_cast<const HashTable*>(aggregate);
-  size_t total = malloc_usable_size(const_cast<HashTable*>(members)) + members->bucket_count() * sizeof(Entry*);
-  uint64_t cursor = 0;
-  do {
-    cursor = members->scan(cursor, [&](const Entry* member) { total += member->allocated_size(); });
-  } while (cursor != 0);
-  return total;
+  return malloc_usable_size(const_cast<HashTable*>(members)) + members->allocated_bytes();
 }
 
 }  // namespace rc::set_value

@@ -97,15 +97,7 @@ uint64_t scan(const Entry& set, uint64_t cursor, size_t count, Visit&& visit) {
     for_each(set, visit);
     return 0;
   }
-  size_t seen = 0;
-  for (size_t buckets = 0; buckets < count * 10 && seen < count; ++buckets) {
-    cursor = detail::table(set).scan(cursor, [&](const Entry* member) {
-      ++seen;
-      visit(member->key());
-    });
-    if (cursor == 0) break;
-  }
-  return cursor;
+  return detail::table(set).scan_some(cursor, count, [&](const Entry* member) { visit(member->key()); });
 }
 
 }  // namespace rc::set_value

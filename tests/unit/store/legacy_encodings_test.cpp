@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/hex_bytes.h"
 #include "store/listpack.h"
 #include "store/rdb/legacy_encodings.h"
 
@@ -16,23 +17,10 @@ using rc::rdb::listpack_from_ziplist;
 using rc::rdb::listpack_from_ziplist_pairs;
 using rc::rdb::listpack_from_zipmap;
 
+using rc::test::from_hex;
+using rc::test::to_hex;
+
 namespace {
-
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (const unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-std::string from_hex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
-  return out;
-}
 
 std::string little_endian(uint64_t value, size_t width) {
   std::string out;
