@@ -8,11 +8,15 @@
 #   scripts/bench.sh --ceiling      compare against shared/bench/ceiling/tpc.cpp instead of redis-server (also with --scaling)
 #   scripts/bench.sh --isolation    probes PING/GET/SET while KEYS, FLUSHDB, MGET, DEL (and BGSAVE) run
 #   scripts/bench.sh --durability   SET ops/s with appendfsync everysec and always; RDB SAVE/BGSAVE/load of 1M keys
+#   scripts/bench.sh --hot-path     syscalls by name and CPU per request, PING/GET/SET at c1 P1 and c50 P16, against
+#                                   the ceiling server, with the performance issue's targets (PASS/MISS)
 #
 # Other options: --server-cmd CMD / --ref-cmd CMD (replace redis-clone / redis-server; {port} is replaced),
-# --keys N (for --memory), --plot FILE (for --scaling). `scripts/bench.sh --help` lists them all.
+# --keys N (for --memory), --plot FILE (for --scaling), --syscall-tool auto|perf|strace|none (for --hot-path).
+# `scripts/bench.sh --help` lists them all.
 # Environment: REDIS_CLONE_BIN (default build/redis-clone), PYTHON (default python3).
-# Needs: redis-server and redis-tools (Debian), python3; for the plot matplotlib (pip) or gnuplot.
+# Needs: redis-server and redis-tools (Debian), python3; for the plot matplotlib (pip) or gnuplot; for --hot-path
+# linux-perf or strace (scripts/install-deps.sh bench installs all of these).
 # What the tables mean: scripts/bench/README.md.
 #
 # The work is done by scripts/bench/bench.py. This wrapper is the backstop for its servers: bench.py records

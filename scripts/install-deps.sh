@@ -4,7 +4,8 @@
 #
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh docker     also what `make docker-build` needs (podman, runc, mmdebstrap)
-#   scripts/install-deps.sh bench      also what `make bench` needs (matplotlib for the scaling plot)
+#   scripts/install-deps.sh bench      also what `make bench` needs (matplotlib for the scaling plot, perf and
+#                                      strace for the system call counts of `scripts/bench.sh --hot-path`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +14,12 @@ TEST_PACKAGES=(redis-server redis-tools python3 python3-pip procps util-linux)
 # Sanitizer builds and libFuzzer (scripts/sanitizers.sh, run by `make test`).
 SANITIZER_PACKAGES=(clang libclang-rt-14-dev llvm)
 DOCKER_PACKAGES=(podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs)
+# scripts/bench.sh --hot-path counts the server's system calls with perf (or strace where perf cannot attach).
+BENCH_PACKAGES=(linux-perf strace)
 
 want=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${SANITIZER_PACKAGES[@]}")
 [ "${1:-}" = docker ] && want+=("${DOCKER_PACKAGES[@]}")
+[ "${1:-}" = bench ] && want+=("${BENCH_PACKAGES[@]}")
 
 missing=()
 for pkg in "${want[@]}"; do

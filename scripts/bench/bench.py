@@ -393,6 +393,10 @@ def parse_args(argv):
                         "keys in db 0 and db 1; default 1 round)")
     m.add_argument("--durability", action="store_true",
                    help="SET ops/s with appendfsync everysec and always; SAVE, BGSAVE and load time of --keys keys")
+    m.add_argument("--hot-path", action="store_true",
+                   help="system calls (by name) and CPU time per request for PING, GET and SET at -c 1 -P 1 and "
+                        "-c 50 -P 16, redis-clone against the ceiling server (or --ref-cmd), with the performance "
+                        "issue's targets and PASS/MISS")
     p.add_argument("--quick", action="store_true", help="one round, 3/4 of the requests (about a minute)")
     p.add_argument("--rounds", type=int, help="rounds per workload (default 3; 1 with --quick or --isolation)")
     p.add_argument("--only", metavar="REGEX", help="only workloads whose name matches (e.g. 'GET c50')")
@@ -401,7 +405,11 @@ def parse_args(argv):
     p.add_argument("--ref-cmd", metavar="CMD",
                    help="command of the reference server instead of redis-server; {port} is replaced")
     p.add_argument("--ceiling", action="store_true",
-                   help="reference = the bare thread-per-connection server in shared/bench/ceiling (default mode and --scaling)")
+                   help="reference = the bare thread-per-connection server in shared/bench/ceiling (default mode, "
+                        "--scaling; implied by --hot-path)")
+    p.add_argument("--syscall-tool", choices=("auto", "perf", "strace", "none"), default="auto",
+                   help="how --hot-path counts system calls (default auto: perf record if perf works here, else "
+                        "strace; none: no counts)")
     p.add_argument("--keys", type=int, default=1_000_000,
                    help="keys for --memory, and per database for --isolation (default 1000000)")
     p.add_argument("--plot", default=os.path.join(ROOT, "docs", "bench-scaling.png"),
@@ -411,9 +419,11 @@ def parse_args(argv):
         args.rounds = 1 if args.quick or args.isolation else 3
     if args.rounds < 1 or args.keys < 1 or (args.conns is not None and args.conns < 1):
         p.error("--rounds, --keys and --conns must be at least 1")
+    if args.hot_path and not args.ref_cmd:
+        args.ceiling = True        # its reference is the ceiling server, unless --ref-cmd names another
     if args.ceiling and (args.memory or args.conns or args.isolation or args.durability or args.ref_cmd):
-        p.error("--ceiling only knows SET/GET/PING: use it with the default workloads or --scaling, and "
-                "without --ref-cmd")
+        p.error("--ceiling only knows SET/GET/PING: use it with the default workloads, --scaling or --hot-path, "
+                "and without --ref-cmd")
     if args.only:
         try:
             re.compile(args.only)
@@ -507,6 +517,9 @@ def main(argv):
         elif args.durability:
             from durability import mode_durability
             mode_durability(pair, args, failures)
+        elif args.hot_path:
+            from hot_path import mode_hot_path
+            mode_hot_path(pair, args, failures)
         else:
             mode_default(pair, args, failures)
     except BenchError as e:

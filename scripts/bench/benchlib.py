@@ -316,6 +316,16 @@ def die_with_parent():
     _libc.prctl(1, signal.SIGKILL)         # PR_SET_PDEATHSIG: die with this script, however it ends
 
 
+def record_group(pgid):
+    """Writes a process group (its leader's PID, from start_new_session) to $BENCH_PIDFILE, where bench.sh's
+    trap finds it and kills it if bench.py could not."""
+    pidfile = os.environ.get("BENCH_PIDFILE")
+    if pidfile:
+        st = proc_stat(pgid)
+        with open(pidfile, "a") as f:
+            f.write("%d %s\n" % (pgid, st[19] if st else "0"))   # pgid, start time
+
+
 class Server:
     """One server process: argv is a list whose items may contain {port}."""
 
@@ -348,11 +358,7 @@ class Server:
                     raise BenchError("cannot start %s: %s\n  command: %s" % (self.label, e, shlex.join(argv)), 3)
             if self not in Server.all_started:
                 Server.all_started.append(self)
-            pidfile = os.environ.get("BENCH_PIDFILE")
-            if pidfile:
-                st = proc_stat(self.proc.pid)
-                with open(pidfile, "a") as f:
-                    f.write("%d %s\n" % (self.proc.pid, st[19] if st else "0"))   # pgid, start time
+            record_group(self.proc.pid)
             why = self._wait_ping()
             if why is None:
                 self.pid = listening_pid(self.port, group_members(self.proc.pid)) or self.proc.pid
