@@ -4,13 +4,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "server/aof_io.h"
 #include "store/aof/command_reader.h"
 #include "store/clock.h"
+#include "store/hash_value.h"
 #include "store/keyspace.h"
 #include "store/rdb/rdb_writer.h"
+#include "store/set_value.h"
 
 namespace rc {
 
@@ -18,9 +22,79 @@ using aof_io::write_all;
 
 namespace {
 
-// The base in AOF form: SELECT, then SET (with PXAT) for every live key of every non-empty database.
+// Redis's AOF_REWRITE_ITEMS_PER_CMD: a big hash or set becomes several commands of at most this many
+// fields or members each, so that no single command is huge.
+constexpr size_t kItemsPerCommand = 64;
+
+// The commands that rebuild one hash or set: `command` key item..., a new one every kItemsPerCommand
+// items (an item is a field and its value, or a member).
+class ItemCommands {
+ public:
+  ItemCommands(std::string& out, std::string_view command, std::string_view key, size_t words_per_item)
+      : out_(out), words_per_command_(kItemsPerCommand * words_per_item) {
+    words_.emplace_back(command);
+    words_.emplace_back(key);
+  }
+  ItemCommands(const ItemCommands&) = delete;
+  ItemCommands& operator=(const ItemCommands&) = delete;
+
+  void add(std::string word) {
+    words_.push_back(std::move(word));
+    if (words_.size() - 2 == words_per_command_) emit();
+  }
+  // Emits the items not emitted yet.
+  void finish() {
+    if (words_.size() > 2) emit();
+  }
+
+ private:
+  void emit() {
+    const std::vector<std::string_view> argv(words_.begin(), words_.end());
+    aof::encode_command(out_, argv);
+    words_.resize(2);  // the command and the key stay
+  }
+
+  std::string& out_;
+  size_t words_per_command_;
+  std::vector<std::string> words_;
+};
+
+// The commands that rebuild `entry` (without its expiry); false for a type we cannot write.
+bool write_key(std::string& out, const Entry& entry) {
+  switch (entry.type()) {
+    case ValueType::String:
+      if (entry.has_expiry()) {
+        aof::encode_command(out, {"SET", entry.key(), entry.value(), "PXAT", std::to_string(entry.expire_at())});
+      } else {
+        aof::encode_command(out, {"SET", entry.key(), entry.value()});
+      }
+      return true;
+    case ValueType::Hash: {
+      ItemCommands hset(out, "HSET", entry.key(), 2);
+      hash_value::for_each(entry, [&](const hash_value::Element& field, const hash_value::Element& value) {
+        hset.add(field.to_string());
+        hset.add(value.to_string());
+      });
+      hset.finish();
+      return true;
+    }
+    case ValueType::Set: {
+      ItemCommands sadd(out, "SADD", entry.key(), 1);
+      set_value::for_each(entry, [&](std::string_view member) { sadd.add(std::string(member)); });
+      sadd.finish();
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// The base in AOF form: SELECT, then for every live key of every non-empty database the commands that
+// rebuild it: SET with PXAT for a string; HSET or SADD, then PEXPIREAT when it has a TTL, for a hash or a
+// set, as Redis's rewriteAppendOnlyFile (which writes HMSET where we write HSET, the same change).
 bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms, int64_t key_delay_us) {
   std::string out;
+  bool writable = true;
   for (int index = 0; index < keyspace.database_count(); ++index) {
     const Database& db = keyspace.db(index);
     bool selected = false;
@@ -31,13 +105,13 @@ bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms, int64_t ke
           if (entry->expired(now_ms)) return;
           if (!selected) aof::encode_command(out, {"SELECT", std::to_string(index)});
           selected = true;
-          if (entry->has_expiry()) {
-            aof::encode_command(out, {"SET", entry->key(), entry->value(), "PXAT", std::to_string(entry->expire_at())});
-          } else {
-            aof::encode_command(out, {"SET", entry->key(), entry->value()});
+          if (!write_key(out, *entry)) writable = false;
+          if (!entry->is_string() && entry->has_expiry()) {
+            aof::encode_command(out, {"PEXPIREAT", entry->key(), std::to_string(entry->expire_at())});
           }
           if (key_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(key_delay_us));
         });
+        if (!writable) return false;
         if (out.size() > (1 << 20)) {
           if (!write_all(fd, out)) return false;
           out.clear();

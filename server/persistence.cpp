@@ -187,6 +187,8 @@ std::optional<std::string> Persistence::load_at_startup(LoadingState& loading) {
     spdlog::warn("Skipped {} function librar{} in the RDB file: redis-clone has no scripting engine",
                  result.skipped_functions, result.skipped_functions == 1 ? "y" : "ies");
   }
+  // As Redis: old versions could save an empty hash or set; such keys are dropped, not an error.
+  for (const std::string& key : result.empty_key_names) spdlog::warn("rdbLoadObject skipping empty key: {}", key);
   spdlog::info("Done loading RDB, keys loaded: {}, keys expired: {}.", result.keys_loaded, result.keys_expired);
   spdlog::info("DB loaded from disk: {:.3f} seconds", seconds);
   std::lock_guard lock(mutex_);

@@ -18,6 +18,7 @@
 #include "server/commands/registry.h"
 #include "server/server.h"
 #include "store/clock.h"
+#include "store/rdb/rdb_writer.h"
 
 namespace rc {
 namespace {
@@ -137,32 +138,15 @@ void handle_memory_help(CommandContext& ctx) {
 
 // ---- DEBUG ----
 
-// Bytes of the length prefix RDB writes before a string (rdbSaveLen).
-size_t rdb_length_size(uint64_t length) {
-  if (length < (1 << 6)) return 1;
-  if (length < (1 << 14)) return 2;
-  return length <= UINT32_MAX ? 5 : 9;
-}
-
-// The size of the value in an RDB file, as DEBUG OBJECT's serializedlength (without LZF compression,
-// which Redis tries for strings over 20 bytes).
-size_t serialized_length(const Entry& entry) {
-  const std::string_view value = entry.value();
-  if (const auto number = parse_int64(value); number && value.size() <= 11) {
-    if (*number >= INT8_MIN && *number <= INT8_MAX) return 2;
-    if (*number >= INT16_MIN && *number <= INT16_MAX) return 3;
-    if (*number >= INT32_MIN && *number <= INT32_MAX) return 5;
-  }
-  return rdb_length_size(value.size()) + value.size();
-}
-
+// serializedlength: the bytes the value takes in an RDB file as our writer writes it, without LZF (Redis
+// counts its compressed size when rdbcompression is on).
 void debug_object(CommandContext& ctx) {
   ctx.db().read(ctx.arg(2), [&](const Entry* entry) {
     if (entry == nullptr) return ctx.out.error(errors::kNoSuchKey);
     const int64_t lru_clock = (unix_time_ms() / 1000) & ((1 << 24) - 1);
     ctx.out.simple(fmt::format("Value at:{} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",
                                static_cast<const void*>(entry), refcount(*entry), encoding_name(*entry),
-                               serialized_length(*entry), lru_clock));
+                               rdb::serialized_value_length(*entry), lru_clock));
   });
 }
 

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "store/encoding_limits.h"
 #include "store/keyspace.h"
 #include "store/rdb/crc64.h"
 #include "store/rdb/lzf.h"
@@ -84,9 +85,6 @@ class ByteSource {
   uint64_t size_;
 };
 
-namespace {
-
-// A key for a message: printable, quoted, cut to 64 bytes.
 std::string printable(std::string_view text) {
   std::string out;
   for (const char c : text.substr(0, 64)) {
@@ -101,14 +99,21 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Redis's defaults, for a parser not given the server's limits.
+const EncodingLimits kDefaultLimits;
+
 // LZF turns at most 3 input bytes into 264 output bytes, so a longer claim is corruption (and must not
 // make us allocate gigabytes).
 constexpr uint64_t kMaxLzfRatio = 90;
 
 }  // namespace
 
-RdbParser::RdbParser(std::string_view bytes) : source_(std::make_unique<ByteSource>(bytes)) {}
-RdbParser::RdbParser(int fd, uint64_t size) : source_(std::make_unique<ByteSource>(fd, size)) {}
+RdbParser::RdbParser(std::string_view bytes, const EncodingLimits* limits)
+    : source_(std::make_unique<ByteSource>(bytes)), limits_(limits != nullptr ? limits : &kDefaultLimits) {}
+RdbParser::RdbParser(int fd, uint64_t size, const EncodingLimits* limits)
+    : source_(std::make_unique<ByteSource>(fd, size)), limits_(limits != nullptr ? limits : &kDefaultLimits) {}
 RdbParser::~RdbParser() = default;
 
 uint64_t RdbParser::offset() const { return source_->offset(); }
@@ -248,13 +253,22 @@ bool RdbParser::next(KeyRecord& record) {
       done_ = true;
       return false;
     }
-    if (type == kTypeString) {
+    if (type == kTypeString || is_aggregate_type(type)) {
       record.offset = start;
       record.db = db_;
       record.expire_at_ms = expire_at_ms;
       read_string(record.key, "key");
-      read_string(record.value, "string value");
-      return true;
+      if (type == kTypeString) {
+        record.aggregate.reset();
+        read_string(record.value, "string value");
+        return true;
+      }
+      record.value.clear();
+      record.aggregate = read_aggregate(type, record.key, expire_at_ms);
+      if (record.aggregate) return true;
+      if (skipped_empty_keys_++ < 10) skipped_empty_key_names_.push_back(record.key);
+      expire_at_ms = -1;  // the skipped key's
+      continue;
     }
     if (!read_opcode(type, start, expire_at_ms)) reject_type(type, start);
   }
@@ -312,8 +326,8 @@ void RdbParser::reject_type(uint8_t type, uint64_t start) {
   if (name.empty()) fail(start, fmt::format("unknown opcode or value type {} (0x{:02x})", type, type));
   std::string key;
   read_string(key, "key");
-  fail(start, fmt::format("value type {} ({}) of key '{}' is not supported: redis-clone only stores strings", type,
-                          name, printable(key)));
+  fail(start, fmt::format("value type {} ({}) of key '{}' is not supported: redis-clone stores strings, hashes "
+                          "and sets", type, name, printable(key)));
 }
 
 namespace {
@@ -341,7 +355,9 @@ LoadResult parse_into(RdbParser& parser, Keyspace& keyspace, int64_t now_ms, con
     bool duplicate = false;
     keyspace.db(record.db).write(record.key, [&](KeySlot& slot) {
       duplicate = slot.get() != nullptr;
-      if (!duplicate) slot.set(record.value, record.expire_at_ms < 0 ? Entry::kNoExpiry : record.expire_at_ms);
+      if (duplicate) return;
+      if (record.aggregate) return slot.adopt(std::move(record.aggregate));
+      slot.set(record.value, record.expire_at_ms < 0 ? Entry::kNoExpiry : record.expire_at_ms);
     });
     if (duplicate) {
       throw FormatError(record.offset, fmt::format("duplicate key '{}' in database {}", printable(record.key), record.db));
@@ -351,6 +367,8 @@ LoadResult parse_into(RdbParser& parser, Keyspace& keyspace, int64_t now_ms, con
   result.ok = true;
   result.version = parser.version();
   result.skipped_functions = parser.skipped_functions();
+  result.empty_keys_skipped = parser.skipped_empty_keys();
+  result.empty_key_names = parser.skipped_empty_key_names();
   for (const auto& [name, value] : parser.aux_fields()) {
     if (name == "redis-ver") result.redis_version = value;
   }
@@ -376,7 +394,7 @@ LoadResult load_rdb_file(const std::string& path, Keyspace& keyspace, int64_t no
     return result;
   }
   try {
-    RdbParser parser(fd, static_cast<uint64_t>(info.st_size));
+    RdbParser parser(fd, static_cast<uint64_t>(info.st_size), &keyspace.limits());
     parser.set_verify_checksum(verify_checksum);
     result = parse_into(parser, keyspace, now_ms, watch);
   } catch (const FormatError& error) {

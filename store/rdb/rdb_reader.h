@@ -1,8 +1,10 @@
 #pragma once
-// Reading RDB files (format versions 1 to 10): those we write and those Redis 7.0 writes, as long as they
-// hold only strings, the one type the store has. Everything is checked: a bad magic, an unknown opcode or
-// type, a length past the end of the file, bad LZF data, a short read or a wrong checksum stops the load
-// with a message that names the byte offset where it went wrong. Nothing is ever half loaded silently.
+// Reading RDB files (format versions 1 to 10): those we write and those Redis 7.0 (or an older Redis)
+// writes, as long as they hold the types the store has: strings, hashes (HASH, HASH_LISTPACK and the older
+// HASH_ZIPLIST and HASH_ZIPMAP) and sets (SET, SET_INTSET). Everything is checked: a bad magic, an unknown
+// opcode or type, a length past the end of the file, bad LZF data, a corrupt listpack, intset, ziplist or
+// zipmap, a field or member twice, a short read or a wrong checksum stops the load with a message that
+// names the byte offset where it went wrong. Nothing is ever half loaded silently.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -14,8 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include "store/entry.h"
+
 namespace rc {
 class Keyspace;
+struct EncodingLimits;
 }
 
 namespace rc::rdb {
@@ -33,7 +38,8 @@ class FormatError : public std::runtime_error {
 struct KeyRecord {
   int db = 0;
   std::string key;
-  std::string value;
+  std::string value;          // a string's value
+  EntryPtr aggregate;         // a hash or a set: the whole entry, built under `key` (null for a string)
   int64_t expire_at_ms = -1;  // -1: no TTL
   uint64_t offset = 0;        // where the key's record starts
 };
@@ -43,15 +49,17 @@ class ByteSource;
 
 class RdbParser {
  public:
-  // Reads from memory (the view must outlive the parser).
-  explicit RdbParser(std::string_view bytes);
+  // Reads from memory (the view must outlive the parser). Hashes and sets are built with the encodings
+  // `limits` give (Redis's defaults unless told), as Redis's loader picks them; `limits` must outlive it.
+  explicit RdbParser(std::string_view bytes, const EncodingLimits* limits = nullptr);
   // Reads from an open file (the caller closes it); `size` bounds every length the file declares.
-  RdbParser(int fd, uint64_t size);
+  RdbParser(int fd, uint64_t size, const EncodingLimits* limits = nullptr);
   ~RdbParser();
   RdbParser(const RdbParser&) = delete;
   RdbParser& operator=(const RdbParser&) = delete;
 
-  // The next key. False at the end of the file, after the checksum was verified. Throws FormatError.
+  // The next key. False at the end of the file, after the checksum was verified. Throws FormatError. A
+  // hash or set with no element is skipped (Redis skips such keys, which old versions could write).
   bool next(KeyRecord& record);
 
   int version() const { return version_; }
@@ -60,6 +68,9 @@ class RdbParser {
   const std::vector<std::pair<std::string, std::string>>& aux_fields() const { return aux_; }
   // Function libraries found (FUNCTION2 opcodes): skipped, since there is no scripting engine.
   size_t skipped_functions() const { return skipped_functions_; }
+  // Empty hashes and sets skipped, and the names of the first ten (for the log, as Redis's).
+  uint64_t skipped_empty_keys() const { return skipped_empty_keys_; }
+  const std::vector<std::string>& skipped_empty_key_names() const { return skipped_empty_key_names_; }
   // Whether the file was written with rdbchecksum no (a zero trailer: nothing to verify).
   bool checksum_skipped() const { return checksum_skipped_; }
   // rdbchecksum no: a wrong checksum is not an error (as Redis).
@@ -79,13 +90,25 @@ class RdbParser {
   uint64_t read_little_endian(size_t bytes);
   [[noreturn]] void fail(uint64_t offset, const std::string& message) const;
 
+  // store/rdb/rdb_aggregates.cpp: the values of hashes and sets, as entries for `key`; null when empty.
+  static bool is_aggregate_type(uint8_t type);
+  EntryPtr read_aggregate(uint8_t type, const std::string& key, int64_t expire_at_ms);
+  EntryPtr read_set(const std::string& key, int64_t expire_at_ms);
+  EntryPtr read_hash(const std::string& key, int64_t expire_at_ms);
+  EntryPtr read_intset(const std::string& key, int64_t expire_at_ms);
+  EntryPtr read_hash_blob(uint8_t type, const std::string& key, int64_t expire_at_ms);
+  [[noreturn]] void fail_value(uint64_t offset, const std::string& key, std::string_view problem) const;
+
   std::unique_ptr<ByteSource> source_;
+  const EncodingLimits* limits_;
   int version_ = 0;
   int db_ = 0;
   bool done_ = false;
   bool checksum_skipped_ = false;
   bool verify_checksum_ = true;
   size_t skipped_functions_ = 0;
+  uint64_t skipped_empty_keys_ = 0;
+  std::vector<std::string> skipped_empty_key_names_;
   std::vector<std::pair<std::string, std::string>> aux_;
   std::string compressed_;  // LZF input
 };
@@ -100,6 +123,8 @@ struct LoadResult {
   int version = 0;
   std::string redis_version;  // the redis-ver aux field, when present
   size_t skipped_functions = 0;
+  uint64_t empty_keys_skipped = 0;             // empty hashes and sets in the file: not loaded
+  std::vector<std::string> empty_key_names;    // the first ten of them
 };
 
 // What a load at startup reports as it goes (INFO's loading_loaded_bytes), and a test hook.
@@ -110,9 +135,12 @@ struct LoadWatch {
   const std::atomic<bool>* cancelled = nullptr;    // once true, the load stops at the next key (an error)
 };
 
-// Loads `path` into `keyspace` (whose databases should be empty; a key met twice is an error). Keys whose
-// time has passed at `now_ms` are skipped. On error the keyspace may hold part of the file: the caller
+// Loads `path` into `keyspace` (whose databases should be empty; a key met twice is an error), with the
+// encoding limits of keyspace.limits(). Keys whose time has passed at `now_ms` are skipped. On error the keyspace may hold part of the file: the caller
 // refuses to start.
+// A key or other text for a message: printable, quoted characters escaped, cut to 64 bytes.
+std::string printable(std::string_view text);
+
 LoadResult load_rdb_file(const std::string& path, Keyspace& keyspace, int64_t now_ms, bool verify_checksum = true,
                          const LoadWatch& watch = {});
 

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "build_info.h"
+#include "store/entry.h"
 #include "store/keyspace.h"
 #include "store/rdb/crc64.h"
 #include "store/rdb/rdb_format.h"
@@ -56,19 +57,32 @@ RdbWriter::RdbWriter(const WriteOptions& options, int fd) : options_(options), f
   buffer_.reserve(kFlushThreshold + 64 * 1024);
 }
 
+RdbWriter::RdbWriter(const WriteOptions& options, CountOnly) : options_(options), count_only_(true) {
+  options_.checksum = false;
+}
+
 void RdbWriter::byte(uint8_t value) { buffer_.push_back(static_cast<char>(value)); }
 
 void RdbWriter::raw(const void* data, size_t size) {
+  if (count_only_) {
+    flushed_ += size;
+    return;
+  }
   buffer_.append(static_cast<const char*>(data), size);
   flush_if_full();
 }
 
 void RdbWriter::flush_if_full() {
-  if (fd_ >= 0 && buffer_.size() >= kFlushThreshold) flush();
+  if ((fd_ >= 0 || count_only_) && buffer_.size() >= kFlushThreshold) flush();
 }
 
 void RdbWriter::flush() {
   if (options_.checksum) crc_ = crc64(crc_, buffer_.data(), buffer_.size());
+  if (count_only_) {
+    flushed_ += buffer_.size();
+    buffer_.clear();
+    return;
+  }
   if (fd_ < 0) return;  // memory mode keeps everything; the checksum covered it up to here
   size_t done = 0;
   while (done < buffer_.size() && error_ == 0) {
@@ -160,16 +174,53 @@ void RdbWriter::select_db(int index, uint64_t keys, uint64_t keys_with_ttl) {
   length(keys_with_ttl);
 }
 
+void RdbWriter::expire_time(int64_t expire_at_ms) {
+  if (expire_at_ms < 0) return;
+  byte(kOpExpireTimeMs);
+  const auto at = static_cast<uint64_t>(expire_at_ms);
+  for (int shift = 0; shift < 64; shift += 8) byte(static_cast<uint8_t>(at >> shift));
+}
+
 void RdbWriter::key_value(std::string_view key, std::string_view value, int64_t expire_at_ms) {
-  if (expire_at_ms >= 0) {
-    byte(kOpExpireTimeMs);
-    const auto at = static_cast<uint64_t>(expire_at_ms);
-    for (int shift = 0; shift < 64; shift += 8) byte(static_cast<uint8_t>(at >> shift));
-  }
+  expire_time(expire_at_ms);
   byte(kTypeString);
   string(key);
   string(value);
   flush_if_full();
+}
+
+void RdbWriter::key_entry(const Entry& entry) {
+  const uint8_t type = value_type_byte(entry);
+  if (type == 0xFF) {
+    if (error_ == 0) error_ = ENOTSUP;  // a type without a writer: the save fails rather than drop the key
+    return;
+  }
+  expire_time(entry.has_expiry() ? entry.expire_at() : -1);
+  byte(type);
+  string(entry.key());
+  value(entry);
+  flush_if_full();
+}
+
+void RdbWriter::value(const Entry& entry) {
+  switch (entry.type()) {
+    case ValueType::String:
+      return string(entry.value());
+    case ValueType::Hash:
+      return write_hash(entry);
+    case ValueType::Set:
+      return write_set(entry);
+    default:
+      if (error_ == 0) error_ = ENOTSUP;
+  }
+}
+
+uint64_t serialized_value_length(const Entry& entry) {
+  WriteOptions options;
+  options.compress = false;
+  RdbWriter counter(options, RdbWriter::CountOnly{});
+  counter.value(entry);
+  return counter.size();
 }
 
 bool RdbWriter::finish() {
@@ -205,7 +256,7 @@ uint64_t write_keyspace(const Keyspace& keyspace, RdbWriter& writer, int64_t now
       do {
         cursor = table.scan(cursor, [&](const Entry* entry) {
           if (entry->expired(now_ms)) return;
-          writer.key_value(entry->key(), entry->value(), entry->has_expiry() ? entry->expire_at() : -1);
+          writer.key_entry(*entry);
           ++written;
           if (key_delay_us > 0) sleep_us(key_delay_us);
         });

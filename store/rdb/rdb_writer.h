@@ -14,6 +14,7 @@
 #include "store/rdb/lzf.h"
 
 namespace rc {
+class Entry;
 class Keyspace;
 }
 
@@ -26,10 +27,14 @@ struct WriteOptions {
 
 class RdbWriter {
  public:
+  struct CountOnly {};
+
   // Collects the file in memory (bytes()).
   explicit RdbWriter(const WriteOptions& options);
   // Writes through a 1 MiB buffer to `fd` (which the caller owns).
   RdbWriter(const WriteOptions& options, int fd);
+  // Keeps nothing and only counts (size()): for DEBUG OBJECT's serializedlength. No checksum.
+  RdbWriter(const WriteOptions& options, CountOnly);
   RdbWriter(const RdbWriter&) = delete;
   RdbWriter& operator=(const RdbWriter&) = delete;
 
@@ -41,6 +46,12 @@ class RdbWriter {
   void select_db(int index, uint64_t keys, uint64_t keys_with_ttl);
   // EXPIRETIME_MS when the key has a TTL (expire_at_ms >= 0), then the type, the key and the value.
   void key_value(std::string_view key, std::string_view value, int64_t expire_at_ms);
+  // The same for a key of any type we store, with its own expiry: a string as above; a hash as
+  // HASH_LISTPACK (its listpack blob) or HASH (a count, then fields and values); a set as SET_INTSET (its
+  // intset blob) or SET (a count, then members), as Redis 7.0 writes each encoding.
+  void key_entry(const Entry& entry);
+  // Only the value's bytes, as key_entry writes them after the type and key.
+  void value(const Entry& entry);
   // EOF and the checksum; flushes. False when a write failed (error_number()).
   bool finish();
 
@@ -59,9 +70,14 @@ class RdbWriter {
   bool try_lzf(std::string_view value);
   void flush_if_full();
   void flush();
+  void expire_time(int64_t expire_at_ms);
+  // store/rdb/rdb_aggregates.cpp: the aggregate types' values.
+  void write_hash(const Entry& hash);
+  void write_set(const Entry& set);
 
   WriteOptions options_;
   int fd_ = -1;
+  bool count_only_ = false;
   std::string buffer_;
   uint64_t flushed_ = 0;
   uint64_t crc_ = 0;
@@ -69,6 +85,13 @@ class RdbWriter {
   LzfCompressor compressor_;
   std::string scratch_;  // LZF output
 };
+
+// The bytes `entry`'s value takes in an RDB file without LZF compression (DEBUG OBJECT's serializedlength).
+uint64_t serialized_value_length(const Entry& entry);
+
+// The RDB value type byte key_entry writes for `entry` (kTypeString, kTypeHashListpack, ...); 0xFF for a
+// type that has no writer.
+uint8_t value_type_byte(const Entry& entry);
 
 // Writes every live key of every non-empty database, skipping keys already expired at `now_ms`.
 // Returns the number of keys written. `key_delay_us` > 0 sleeps that long after each key (a test hook,

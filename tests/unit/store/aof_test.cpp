@@ -9,11 +9,13 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <chrono>
 #include <vector>
 
+#include "server/aof_base_writer.h"
 #include "server/aof_io.h"
 #include "server/aof_log.h"
 #include "server/command_table.h"
@@ -21,7 +23,10 @@
 #include "store/aof/command_reader.h"
 #include "store/aof/manifest.h"
 #include "store/change_stream.h"
+#include "store/hash_value.h"
+#include "store/keyspace.h"
 #include "store/mutation_counter.h"
+#include "store/set_value.h"
 #include "tests/unit/server/command_test_helpers.h"
 #include "tests/unit/temp_dir.h"
 
@@ -301,4 +306,73 @@ TEST_CASE("AOF: a rewrite does its disk work outside the snapshot locks; the old
   REQUIRE_FALSE(log.load_and_open(reloaded.server()));
   CHECK(contents(reloaded) == before);
   CHECK(before.size() == 52);
+}
+
+TEST_CASE("AOF base in command form: hashes as HSET and sets as SADD, 64 items a command, then PEXPIREAT") {
+  rc::Keyspace keyspace;
+  const rc::EncodingLimits& limits = keyspace.limits();
+  constexpr int64_t kAt = 4102444800000;
+  std::map<std::string, std::string> fields;  // 150 fields: a table, in three commands of 64, 64 and 22
+  for (int i = 0; i < 150; ++i) fields[rc::test::numbered("f", i)] = i % 2 ? std::to_string(i) : rc::test::numbered("v", i);
+  std::set<std::string> members;  // 64 integers: one command exactly
+  for (int i = 0; i < 64; ++i) members.insert(std::to_string(i * 1000 - 7));
+  const auto add = [&](std::string_view key, rc::Entry* entry) {
+    keyspace.db(0).write(key, [&](rc::KeySlot& slot) { slot.adopt(rc::EntryPtr(entry)); });
+  };
+  rc::Entry* big = rc::hash_value::create("big", kAt);
+  for (const auto& [f, v] : fields) rc::hash_value::set(*big, f, v, limits);
+  add("big", big);
+  rc::Entry* small = rc::hash_value::create("small");
+  rc::hash_value::set(*small, "n", "12", limits);  // a listpack integer, written as text
+  add("small", small);
+  rc::Entry* numbers = rc::set_value::create_intset("numbers", kAt + 1);
+  for (const std::string& m : members) rc::set_value::add(*numbers, m, limits);
+  add("numbers", numbers);
+  rc::Entry* words = rc::set_value::create_for("words", "w", limits);
+  rc::set_value::add(*words, "w", limits);
+  add("words", words);
+  keyspace.db(0).write("str", [&](rc::KeySlot& slot) { slot.set("v", kAt); });
+
+  TempDir dir("aof-base");
+  const fs::path file = dir.path / "base.aof";
+  REQUIRE(rc::write_base_file(keyspace, file.string(), false, 0));
+  std::ifstream in(file, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  // Replays the commands by hand, checking each one's shape.
+  std::map<std::string, std::map<std::string, std::string>> hashes;
+  std::map<std::string, std::set<std::string>> sets;
+  std::map<std::string, std::string> expiries;
+  std::map<std::string, std::vector<size_t>> items_per_command;
+  std::vector<std::string> order;  // the keys as their commands come
+  size_t position = 0;
+  std::vector<std::string> argv;
+  while (rc::aof::read_command(text, position, argv).status == rc::aof::ReadStatus::Complete) {
+    const std::string& name = argv[0];
+    if (name == "SELECT" || name == "SET") continue;
+    if (order.empty() || order.back() != argv[1]) order.push_back(argv[1]);
+    if (name == "PEXPIREAT") {
+      REQUIRE(argv.size() == 3);
+      expiries[argv[1]] = argv[2];
+    } else if (name == "HSET") {
+      REQUIRE(argv.size() % 2 == 0);
+      CHECK_FALSE(expiries.count(argv[1]));  // the TTL comes after the last HSET
+      items_per_command[argv[1]].push_back((argv.size() - 2) / 2);
+      for (size_t i = 2; i < argv.size(); i += 2) hashes[argv[1]][argv[i]] = argv[i + 1];
+    } else {
+      REQUIRE(name == "SADD");
+      items_per_command[argv[1]].push_back(argv.size() - 2);
+      for (size_t i = 2; i < argv.size(); ++i) sets[argv[1]].insert(argv[i]);
+    }
+  }
+  CHECK(position == text.size());
+  CHECK(hashes["big"] == fields);
+  CHECK(items_per_command["big"] == std::vector<size_t>{64, 64, 22});
+  CHECK(hashes["small"] == std::map<std::string, std::string>{{"n", "12"}});
+  CHECK(sets["numbers"] == members);
+  CHECK(items_per_command["numbers"] == std::vector<size_t>{64});
+  CHECK(sets["words"] == std::set<std::string>{"w"});
+  CHECK(expiries == std::map<std::string, std::string>{{"big", std::to_string(kAt)}, {"numbers", std::to_string(kAt + 1)}});
+  CHECK(order.size() == 4);  // each key's commands together
+  CHECK(text.find("PXAT") != std::string::npos);  // strings keep SET ... PXAT
 }
