@@ -48,6 +48,12 @@ inline constexpr std::string_view kLcsTableTooBig =
 inline constexpr std::string_view kLcsAllocationFailed =
     "ERR Insufficient memory, failed allocating transient memory for LCS";
 
+// Sets: SPOP's count, SINTERCARD's numkeys and LIMIT (each also for an argument that is not a number).
+inline constexpr std::string_view kCountNotPositive = "ERR value is out of range, must be positive";
+inline constexpr std::string_view kNumkeysNotPositive = "ERR numkeys should be greater than 0";
+inline constexpr std::string_view kNumkeysOverArgs = "ERR Number of keys can't be greater than number of args";
+inline constexpr std::string_view kLimitNegative = "ERR LIMIT can't be negative";
+
 // Write commands (and PING) while the disk cannot keep up: the last background save failed (with save
 // points configured and stop-writes-on-bgsave-error yes), or the AOF cannot be written.
 inline constexpr std::string_view kMisconfBgsave =

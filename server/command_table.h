@@ -32,6 +32,7 @@ enum CommandFlag : uint32_t {
   kPubSub = 1u << 15,
   kSkipMonitor = 1u << 16,
   kNoAsyncLoading = 1u << 17,
+  kMovableKeys = 1u << 18,  // the keys are found from an argument (SINTERCARD numkeys), not first/last/step
 
   // ACL categories beyond those the flags and the group imply (Redis's acl_categories), for COMMAND INFO.
   kAclKeyspace = 1u << 24,

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "store/clock.h"
 #include "store/database.h"
 
 namespace rc {
@@ -66,5 +68,25 @@ inline KeySlot slot_in_locked_shard(Database& db, std::string_view key, int64_t 
   const uint64_t hash = hash_key(key);
   return KeySlot(db, db.shard(Database::shard_index(hash)), key, hash, now_ms, garbage);
 }
+
+// The shards of a command's keys in one database, locked from construction until unlock() or destruction,
+// with one clock reading for all of them; whatever the command removes is freed after they are released.
+class LockedKeys {
+ public:
+  LockedKeys(Database& db, std::span<const std::string_view> keys) : db_(db) {
+    for (const std::string_view key : keys) locks_.add(db, key);
+    locks_.lock();
+    now_ms_ = unix_time_ms();
+  }
+  // The key's slot. Use one at a time: a change through one may move another's link.
+  KeySlot slot(std::string_view key) { return slot_in_locked_shard(db_, key, now_ms_, garbage_); }
+  void unlock() { locks_.unlock(); }
+
+ private:
+  Database& db_;
+  Garbage garbage_;  // declared before the locks: freed after they are released
+  ShardLocks locks_;
+  int64_t now_ms_ = 0;
+};
 
 }  // namespace rc

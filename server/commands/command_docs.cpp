@@ -22,6 +22,7 @@ constexpr FlagName kFlagNames[] = {
     {kStale, "stale"},         {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"},
     {kFast, "fast"},           {kNoAuth, "no_auth"},      {kNoMandatoryKeys, "no_mandatory_keys"},
     {kNoMulti, "no_multi"},    {kAllowBusy, "allow_busy"}, {kNoAsyncLoading, "no_async_loading"},
+    {kMovableKeys, "movablekeys"},
 };
 
 // As Redis's setImplicitACLCategories plus the categories its command files list: those the flags imply,
@@ -36,6 +37,7 @@ std::vector<std::string> acl_categories(const CommandSpec& spec) {
   categories.push_back(spec.flags & kFast ? "@fast" : "@slow");
   if (!container && spec.group == "string") categories.push_back("@string");
   if (!container && spec.group == "hash") categories.push_back("@hash");
+  if (!container && spec.group == "set") categories.push_back("@set");
   if ((!container && spec.group == "generic") || (spec.flags & kAclKeyspace)) categories.push_back("@keyspace");
   if ((!container && spec.group == "connection") || (spec.flags & kAclConnection)) {
     categories.push_back("@connection");

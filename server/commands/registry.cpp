@@ -23,6 +23,9 @@ CommandTable build_command_table() {
   register_aof_commands(table);
   register_hashes(table);
   register_hash_random(table);
+  register_sets(table);
+  register_set_random(table);
+  register_set_algebra(table);
   return table;
 }
 

@@ -23,5 +23,8 @@ void register_command_docs(CommandTable& table);
 void register_aof_commands(CommandTable& table);
 void register_hashes(CommandTable& table);
 void register_hash_random(CommandTable& table);
+void register_sets(CommandTable& table);
+void register_set_random(CommandTable& table);
+void register_set_algebra(CommandTable& table);
 
 }  // namespace rc
