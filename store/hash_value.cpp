@@ -56,16 +56,15 @@ Entry* create(std::string_view key, int64_t expire_at_ms) {
                                  expire_at_ms);
 }
 
-Entry* from_listpack(std::string_view key, Listpack pairs, int64_t expire_at_ms, const EncodingLimits& limits) {
-  bool too_long = false;
-  for (const Element element : pairs) {
-    if (!element.is_integer() && element.string().size() > limits.hash_value()) too_long = true;
-  }
-  const bool too_many = pairs.size() / 2 > limits.hash_entries();
+Entry* from_listpack(std::string_view key, Listpack pairs, int64_t expire_at_ms, AggregateEncoding encoding) {
   Entry* hash = Entry::create_aggregate(key, ValueType::Hash, AggregateEncoding::Compact, pairs.release(),
                                         expire_at_ms);
-  if (too_long || too_many) convert_to_table(*hash);
+  if (encoding == AggregateEncoding::Table) convert_to_table(*hash);
   return hash;
+}
+
+Entry* create_table(std::string_view key, int64_t expire_at_ms) {
+  return Entry::create_aggregate(key, ValueType::Hash, AggregateEncoding::Table, new HashTable(), expire_at_ms);
 }
 
 size_t length(const Entry& hash) {

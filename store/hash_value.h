@@ -25,9 +25,11 @@ using Element = ListpackElement;
 
 // An empty hash (a listpack) for `key`; the caller adds its first field at once (no empty hash is kept).
 Entry* create(std::string_view key, int64_t expire_at_ms = Entry::kNoExpiry);
-// A hash from a listpack of field,value pairs that passed Listpack::validate_pairs (an RDB value),
-// converted to a table when it is over `limits`, as Redis's loader does.
-Entry* from_listpack(std::string_view key, Listpack pairs, int64_t expire_at_ms, const EncodingLimits& limits);
+// A hash from a listpack of field,value pairs that passed Listpack::validate_pairs (an RDB value), held as
+// `encoding`: the RDB loader decides it by the rule of each RDB type, as Redis's does.
+Entry* from_listpack(std::string_view key, Listpack pairs, int64_t expire_at_ms, AggregateEncoding encoding);
+// An empty hash held as a table (the loader fills it field by field when it is too big for a listpack).
+Entry* create_table(std::string_view key, int64_t expire_at_ms = Entry::kNoExpiry);
 
 size_t length(const Entry& hash);
 std::optional<Element> get(const Entry& hash, std::string_view field);

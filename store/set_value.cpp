@@ -50,6 +50,10 @@ Entry* create_intset(std::string_view key, int64_t expire_at_ms) {
 Entry* create_for(std::string_view key, std::string_view first_member, const EncodingLimits& limits,
                   int64_t expire_at_ms) {
   if (listpack_integer_value(first_member) && limits.set_entries() > 0) return create_intset(key, expire_at_ms);
+  return create_table(key, expire_at_ms);
+}
+
+Entry* create_table(std::string_view key, int64_t expire_at_ms) {
   return Entry::create_aggregate(key, ValueType::Set, AggregateEncoding::Table, new HashTable(), expire_at_ms);
 }
 

@@ -22,6 +22,8 @@ Entry* create_for(std::string_view key, std::string_view first_member, const Enc
                   int64_t expire_at_ms = Entry::kNoExpiry);
 // An empty set that starts as an intset (SINTERSTORE and friends build their result from one, as Redis).
 Entry* create_intset(std::string_view key, int64_t expire_at_ms = Entry::kNoExpiry);
+// An empty set held as a table (the loader fills it member by member when it is too big for an intset).
+Entry* create_table(std::string_view key, int64_t expire_at_ms = Entry::kNoExpiry);
 // A set from an intset that passed Intset::validate (an RDB value), converted when over `limits`.
 Entry* from_intset(std::string_view key, Intset members, int64_t expire_at_ms, const EncodingLimits& limits);
 

@@ -81,19 +81,13 @@ namespace {
 
 // An entry holding an empty table of `type` (a hash or set that is too big for its compact encoding).
 Entry* empty_table(std::string_view key, ValueType type, int64_t expire_at_ms) {
-  auto table = std::make_unique<HashTable>();
-  Entry* entry = Entry::create_aggregate(key, type, AggregateEncoding::Table, table.get(), expire_at_ms);
-  table.release();  // the entry owns it now
-  return entry;
+  return type == ValueType::Hash ? hash_value::create_table(key, expire_at_ms) : set_value::create_table(key, expire_at_ms);
 }
 
-// hash_value::from_listpack converts by both of the hash limits; the loader decides by the rule of each
-// RDB type (see the top of the file) and passes limits that give its decision.
+// The loader decides the encoding by the rule of each RDB type (see the top of the file).
 EntryPtr hash_from_listpack(std::string_view key, Listpack pairs, int64_t expire_at_ms, bool as_table) {
-  EncodingLimits decided;
-  decided.hash_max_listpack_entries = as_table ? 0 : SIZE_MAX;
-  decided.hash_max_listpack_value = as_table ? 0 : SIZE_MAX;
-  return EntryPtr(hash_value::from_listpack(key, std::move(pairs), expire_at_ms, decided));
+  return EntryPtr(hash_value::from_listpack(key, std::move(pairs), expire_at_ms,
+                                            as_table ? AggregateEncoding::Table : AggregateEncoding::Compact));
 }
 
 // A table hash holding `pairs` (the fields read before one turned out too long for a listpack).

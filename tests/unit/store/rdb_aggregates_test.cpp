@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/hex_bytes.h"
 #include "store/encoding_limits.h"
 #include "store/hash_value.h"
 #include "store/intset.h"
@@ -32,6 +33,7 @@ using rc::EntryPtr;
 using rc::ValueType;
 using rc::rdb::FormatError;
 using rc::rdb::KeyRecord;
+using rc::test::from_hex;
 using rc::rdb::RdbParser;
 using rc::rdb::RdbWriter;
 using rc::rdb::WriteOptions;
@@ -39,14 +41,6 @@ using Fields = std::map<std::string, std::string>;
 using Members = std::set<std::string>;
 
 constexpr int64_t kFarFuture = 4102444800000;  // 2100-01-01, in ms
-
-std::string from_hex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
 
 // prefix + number (GCC 12 warns falsely (-Wrestrict) about "literal" + std::string).
 std::string numbered(std::string_view prefix, int64_t i) {
