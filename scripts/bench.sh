@@ -3,16 +3,19 @@
 #
 #   scripts/bench.sh [--quick] [--rounds R] [--only REGEX]      default: throughput table
 #   scripts/bench.sh --scaling      GET at 1,10,50,200,1000,5000 clients; plot to docs/bench-scaling.png
-#   scripts/bench.sh --memory       bytes per key at 1,000,000 keys (16 B, 16 B + TTL, 100 B values)
+#   scripts/bench.sh --memory       bytes per key at 1,000,000 keys (16 B, 16 B + TTL, 100 B values); bytes per field
+#                                   of a 1M-field hash, per member of a 1M-member set, per hash of 100,000 10-field
+#                                   hashes, with the hashes and sets issue's target (PASS/MISS)
 #   scripts/bench.sh --conns N      N idle clients: RSS per connection, threads, PING p50/p99 while held
 #   scripts/bench.sh --ceiling      compare against shared/bench/ceiling/tpc.cpp instead of redis-server (also with --scaling)
-#   scripts/bench.sh --isolation    probes PING/GET/SET while KEYS, FLUSHDB, MGET, DEL (and BGSAVE) run
+#   scripts/bench.sh --isolation    probes PING/GET/SET while KEYS, FLUSHDB, MGET, DEL (and BGSAVE) run, then
+#                                   HGETALL, SMEMBERS, SUNIONSTORE and DEL of a 1M-field hash and a 1M-member set
 #   scripts/bench.sh --durability   SET ops/s with appendfsync everysec and always; RDB SAVE/BGSAVE/load of 1M keys
 #   scripts/bench.sh --hot-path     syscalls by name and CPU per request, PING/GET/SET at c1 P1 and c50 P16, against
 #                                   the ceiling server, with the performance issue's targets (PASS/MISS)
 #
 # Other options: --server-cmd CMD / --ref-cmd CMD (replace redis-clone / redis-server; {port} is replaced),
-# --keys N (for --memory), --plot FILE (for --scaling), --syscall-tool auto|perf|strace|none (for --hot-path).
+# --keys N (for --memory and --isolation), --plot FILE (for --scaling), --syscall-tool auto|perf|strace|none (for --hot-path).
 # `scripts/bench.sh --help` lists them all.
 # Environment: REDIS_CLONE_BIN (default build/redis-clone), PYTHON (default python3).
 # Needs: redis-server and redis-tools (Debian), python3; for the plot matplotlib (pip) or gnuplot; for --hot-path

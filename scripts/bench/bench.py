@@ -19,8 +19,9 @@ import sys
 import tempfile
 import time
 
-from benchlib import (CLK_TCK, BenchError, Conn, Server, die_with_parent, cpu_ticks, info_field, kernel_stack_kb,
-                      load_keys, log, median, ping_latencies_us, proc_status, raise_nofile, stop_all, warn)
+from benchlib import (CLK_TCK, BenchError, Conn, Server, die_with_parent, cpu_ticks, encode, info_field,
+                      kernel_stack_kb, load_items, load_keys, load_pipelined, log, median, ping_latencies_us,
+                      proc_status, raise_nofile, stop_all, warn)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -222,8 +223,18 @@ def mode_scaling(pair, args, failures):
 
 
 def mode_memory(pair, args, failures):
-    n = args.keys
     variants = [("16 B", 16, None), ("16 B + TTL", 16, 86_400), ("100 B", 100, None)]
+    variants = [v for v in variants if not args.only or re.search(args.only, v[0])]
+    if args.only and not variants and not any(re.search(args.only, x[0]) for x in AGGREGATES):
+        raise BenchError("--only %r matches no --memory row (16 B, 16 B + TTL, 100 B, %s)" % (
+            args.only, ", ".join(x[0] for x in AGGREGATES)), 2)
+    if variants:
+        memory_strings(pair, args, failures, variants)
+    memory_aggregates(pair, args, failures)
+
+
+def memory_strings(pair, args, failures, variants):
+    n = args.keys
     log("\n== memory: %d keys key:%%07d, pipelined SETs; fresh servers per variant; RSS = VmRSS of the server;"
         % n)
     log("   per key = (after - before) / keys; used_memory from INFO memory")
@@ -231,8 +242,9 @@ def mode_memory(pair, args, failures):
     for vname, size, ttl in variants:
         for srv in pair:
             srv.start()
-            if vname == variants[0][0]:
-                log("  %s: %s" % (srv.label, srv.version()))
+            if not getattr(srv, "version_seen", None):
+                srv.version_seen = srv.version()
+                log("  %s: %s" % (srv.label, srv.version_seen))
             time.sleep(0.5)
             rss0 = proc_status(srv.pid)["rss_kb"]
             um0 = info_field(srv.port, "memory", "used_memory")
@@ -288,6 +300,152 @@ def mode_memory(pair, args, failures):
               if (v, a) in per_key and per_key.get((v, b), 0) > 0]
     if ratios:
         log("RSS per key %s/%s: %s" % (a, b, ", ".join(ratios)))
+
+
+# Aggregate rows of --memory: name, what one element is, and the elements for --keys N.
+#   big hash:  one hash of N fields field:%07d -> 8-digit values, HSET of 100 fields per command
+#   big set:   one set of N members member:%07d, SADD of 100 members per command
+#   small hashes: N/10 hashes hash:%07d of 10 fields field0..field9 -> value0..value9, one HSET each
+AGGREGATES = [("hash", "field", lambda n: n), ("set", "member", lambda n: n),
+              ("small hashes", "hash", lambda n: n // 10)]
+SMALL_FIELDS = 10
+
+
+def agg_load(srv, name, count):
+    if name == "hash":
+        return load_items(srv.port, "bighash", count, lambda i: (b"field:%07d" % i, b"%08d" % i), 100)
+    if name == "set":
+        return load_items(srv.port, "bigset", count, lambda i: (b"member:%07d" % i,), 100, "SADD")
+    tail = encode(["HSET", "k"] + [x for f in range(SMALL_FIELDS) for x in ("field%d" % f, "value%d" % f)])
+    tail = tail[tail.index(b"$1\r\nk\r\n") + 7:]        # the fields and values, after the key
+    head = b"*%d\r\n$4\r\nHSET\r\n" % (2 + 2 * SMALL_FIELDS)
+
+    def command(i):
+        k = b"hash:%07d" % i
+        return b"%s$%d\r\n%s\r\n%s" % (head, len(k), k, tail)
+    return load_pipelined(srv.port, count, command, b":%d\r\n" % SMALL_FIELDS, "%d small hashes" % count, 10_000)
+
+
+def agg_check(c, name, count):
+    """Reads a few values back: (count seen, OBJECT ENCODING, DBSIZE, [what was wrong])."""
+    bad = []
+    picks = sorted({0, count // 2, count - 1})
+    if name == "hash":
+        for i in picks:
+            v = c.call("HGET", "bighash", "field:%07d" % i)
+            if v != b"%08d" % i:
+                bad.append("HGET bighash field:%07d -> %r" % (i, v))
+        got, enc = c.call("HLEN", "bighash"), c.call("OBJECT", "ENCODING", "bighash")
+    elif name == "set":
+        for i in picks:
+            v = c.call("SISMEMBER", "bigset", "member:%07d" % i)
+            if v != 1:
+                bad.append("SISMEMBER bigset member:%07d -> %r" % (i, v))
+        v = c.call("SISMEMBER", "bigset", "member:%07d" % count)
+        if v != 0:
+            bad.append("SISMEMBER bigset member:%07d (never added) -> %r" % (count, v))
+        got, enc = c.call("SCARD", "bigset"), c.call("OBJECT", "ENCODING", "bigset")
+    else:
+        want = [x.encode() for f in range(SMALL_FIELDS) for x in ("field%d" % f, "value%d" % f)]
+        for i in picks:
+            v = c.call("HGETALL", "hash:%07d" % i)
+            if not isinstance(v, list) or sorted(zip(v[0::2], v[1::2])) != sorted(zip(want[0::2], want[1::2])):
+                bad.append("HGETALL hash:%07d -> %r" % (i, v if not isinstance(v, list) else v[:6]))
+        v = c.call("HGET", "hash:%07d" % (count - 1), "field9")
+        if v != b"value9":
+            bad.append("HGET hash:%07d field9 -> %r" % (count - 1, v))
+        mid = "hash:%07d" % (count // 2)
+        got, enc = c.call("HLEN", mid), c.call("OBJECT", "ENCODING", mid)
+    dbsize = c.call("DBSIZE")
+    enc = enc.decode(errors="replace") if isinstance(enc, bytes) else repr(enc)
+    return got, enc, dbsize, bad
+
+
+def memory_aggregates(pair, args, failures):
+    n = args.keys
+    specs = [x for x in AGGREGATES if not args.only or re.search(args.only, x[0])]
+    if not specs:
+        return
+    log("\n== memory of hashes and sets (fresh servers per row; pipelined, 100 items per HSET/SADD):")
+    log("   hash: 1 hash of %d fields field:%%07d -> 8-byte values; set: 1 set of %d members member:%%07d;" % (n, n))
+    log("   small hashes: %d hashes hash:%%07d of %d fields field0..field9 -> value0..value9; per element = "
+        "(after - before) / elements" % (n // 10, SMALL_FIELDS))
+    rows = []
+    for name, unit, elems in specs:
+        count = elems(n) if name == "small hashes" else elems(n) - elems(n) % 100   # 100 items per command
+        if count < 100:
+            warn("--keys %d: too few for the %s row, skipped" % (n, name))
+            continue
+        for srv in pair:
+            srv.start()
+            if not getattr(srv, "version_seen", None):
+                srv.version_seen = srv.version()
+                log("  %s: %s" % (srv.label, srv.version_seen))
+            time.sleep(0.5)
+            rss0 = proc_status(srv.pid)["rss_kb"]
+            um0 = info_field(srv.port, "memory", "used_memory")
+            row = {"variant": name, "unit": unit, "count": count, "server": srv.label}
+            try:
+                row["load_s"] = agg_load(srv, name, count)
+            except BenchError as e:
+                srv.check_alive("loading the %s row" % name)
+                warn(str(e))
+                failures.append("memory " + name)
+                srv.stop()
+                continue
+            srv.check_alive("loading the %s row" % name)
+            c = Conn(srv.port)
+            try:
+                got, enc, dbsize, bad = agg_check(c, name, count)
+            finally:
+                c.close()
+            want_enc = "listpack" if name == "small hashes" else "hashtable"
+            want_got, want_db = (SMALL_FIELDS, count) if name == "small hashes" else (count, 1)
+            if got != want_got:
+                bad.append("%s %r, expected %d" % ("HLEN" if name != "set" else "SCARD", got, want_got))
+            if dbsize != want_db:
+                bad.append("DBSIZE %r, expected %d" % (dbsize, want_db))
+            if enc != want_enc:
+                bad.append("OBJECT ENCODING %s, expected %s" % (enc, want_enc))
+            time.sleep(1.0)
+            rss1 = proc_status(srv.pid)["rss_kb"]
+            um1 = info_field(srv.port, "memory", "used_memory")
+            row.update(rss0_mb=rss0 / 1024, rss1_mb=rss1 / 1024, rss_per=(rss1 - rss0) * 1024 / count,
+                       um_per=(int(um1) - int(um0)) / count if um0 and um1 else None, got=got, enc=enc,
+                       dbsize=dbsize, bad=bad)
+            if bad:
+                failures.append("memory " + name)
+            rows.append(row)
+            srv.stop()
+    print_aggregates(rows, pair[0].label, pair[1].label)
+
+
+def print_aggregates(rows, a, b):
+    log("")
+    fmt = "%-13s %-7s %-15s %9s %9s %11s %18s %7s %-19s %s"
+    hdr = fmt % ("value", "server", "elements", "RSS0 MiB", "RSS1 MiB", "RSS B/elem", "used_memory B/elem",
+                 "load s", "HLEN/SCARD, DBSIZE", "OBJECT ENCODING")
+    log(hdr)
+    log("-" * len(hdr))
+    for r in rows:
+        units = "hashes" if r["unit"] == "hash" else r["unit"] + "s"
+        log(fmt % (r["variant"], r["server"], "%d %s" % (r["count"], units),
+                   "%.1f" % r["rss0_mb"], "%.1f" % r["rss1_mb"], "%.1f" % r["rss_per"],
+                   "%.1f" % r["um_per"] if r["um_per"] is not None else "n/a", "%.2f" % r["load_s"],
+                   "%s, %s" % (r["got"], r["dbsize"]), r["enc"]))
+        for x in r["bad"]:
+            log("   %s: WRONG: %s" % (r["server"], x))
+    by = {(r["variant"], r["server"]): r for r in rows}
+    log("\ntarget (hashes and sets issue): %s's bytes per element at most %s's (RSS; used_memory for "
+        "information):" % (a, b))
+    for name, unit, _ in AGGREGATES:
+        ra, rb = by.get((name, a)), by.get((name, b))
+        if not ra or not rb or rb["rss_per"] <= 0:
+            continue
+        ratio = ra["rss_per"] / rb["rss_per"]
+        um = "%.2f" % (ra["um_per"] / rb["um_per"]) if ra["um_per"] and rb["um_per"] else "n/a"
+        log("  %-13s RSS per %s %.1f / %.1f B = %.2f  %s   (used_memory %s)" % (
+            name, unit, ra["rss_per"], rb["rss_per"], ratio, "PASS" if ratio <= 1.0 else "MISS", um))
 
 
 def mode_conns(pair, args, failures):
@@ -386,10 +544,14 @@ def parse_args(argv):
         "redis-clone against Debian's redis-server (or --ceiling), side by side on this machine."))
     m = p.add_mutually_exclusive_group()
     m.add_argument("--scaling", action="store_true", help="GET ops/s and p99 at 1..5000 clients, and a PNG plot")
-    m.add_argument("--memory", action="store_true", help="bytes per key at --keys keys (16 B, 16 B + TTL, 100 B)")
+    m.add_argument("--memory", action="store_true",
+                   help="bytes per key at --keys keys (16 B, 16 B + TTL, 100 B); bytes per field of one hash and "
+                        "per member of one set of --keys elements, per hash of --keys/10 hashes of 10 fields, "
+                        "with the hashes and sets issue's target (PASS/MISS)")
     m.add_argument("--conns", type=int, metavar="N", help="N idle clients: RSS per connection, PING while held")
     m.add_argument("--isolation", action="store_true",
-                   help="PING/GET/SET probe latency during KEYS *, FLUSHDB, MGET, DEL of 100 MB, BGSAVE (--keys "
+                   help="PING/GET/SET probe latency during KEYS *, FLUSHDB, MGET, DEL of 100 MB, BGSAVE, then "
+                        "HGETALL, SMEMBERS, SUNIONSTORE and DEL of a hash and a set of --keys elements (--keys "
                         "keys in db 0 and db 1; default 1 round)")
     m.add_argument("--durability", action="store_true",
                    help="SET ops/s with appendfsync everysec and always; SAVE, BGSAVE and load time of --keys keys")
@@ -399,7 +561,8 @@ def parse_args(argv):
                         "issue's targets and PASS/MISS")
     p.add_argument("--quick", action="store_true", help="one round, 3/4 of the requests (about a minute)")
     p.add_argument("--rounds", type=int, help="rounds per workload (default 3; 1 with --quick or --isolation)")
-    p.add_argument("--only", metavar="REGEX", help="only workloads whose name matches (e.g. 'GET c50')")
+    p.add_argument("--only", metavar="REGEX", help="only workloads whose name matches (e.g. 'GET c50'; with "
+                                                    "--memory the rows: '16 B', 'hash', 'set', 'small hashes')")
     p.add_argument("--server-cmd", metavar="CMD",
                    help="command of the server under test instead of redis-clone; {port} is replaced")
     p.add_argument("--ref-cmd", metavar="CMD",
@@ -411,7 +574,8 @@ def parse_args(argv):
                    help="how --hot-path counts system calls (default auto: perf record if perf works here, else "
                         "strace; none: no counts)")
     p.add_argument("--keys", type=int, default=1_000_000,
-                   help="keys for --memory, and per database for --isolation (default 1000000)")
+                   help="keys for --memory (and fields/members of its hash and set, --keys/10 small hashes), "
+                        "per database for --isolation and the elements of its hash and set (default 1000000)")
     p.add_argument("--plot", default=os.path.join(ROOT, "docs", "bench-scaling.png"),
                    help="PNG written by --scaling (default docs/bench-scaling.png)")
     args = p.parse_args(argv)

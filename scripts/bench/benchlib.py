@@ -217,7 +217,34 @@ def info_field(port, section, field):
 
 def load_keys(port, n, keyfmt, valsize, ttl=None, deadline_s=600.0, stall_s=60.0, db=0):
     """Pipelined SET of n keys into database db (value = the index as valsize digits, optionally EX ttl).
-    Returns seconds. One connection: a writer sends batches while a reader thread counts the +OK replies."""
+    Returns seconds."""
+    key_fmt = keyfmt.encode()
+    tail = b"" if ttl is None else b"$2\r\nEX\r\n$%d\r\n%d\r\n" % (len(str(ttl)), ttl)
+    head = b"*3\r\n$3\r\nSET\r\n" if ttl is None else b"*5\r\n$3\r\nSET\r\n"
+
+    def command(i):
+        k = key_fmt % i
+        v = b"%0*d" % (valsize, i)
+        return b"%s$%d\r\n%s\r\n$%d\r\n%s\r\n%s" % (head, len(k), k, len(v), v, tail)
+    return load_pipelined(port, n, command, b"+OK\r\n", "%d keys" % n, 10_000, deadline_s, stall_s, db)
+
+
+def load_items(port, key, n, item, per_command, command="HSET", deadline_s=600.0, stall_s=60.0, db=0):
+    """Pipelined HSET/SADD of n items into one key, per_command items per command (n a multiple of it);
+    item(i) gives the arguments of item i (HSET: field and value; SADD: the member). Each command must add
+    all its items (:per_command). Returns seconds."""
+    if n % per_command:
+        raise BenchError("load_items: %d items is not a multiple of %d per command" % (n, per_command))
+
+    def cmd(c):
+        return encode([command, key] + [a for i in range(c * per_command, (c + 1) * per_command) for a in item(i)])
+    return load_pipelined(port, n // per_command, cmd, b":%d\r\n" % per_command,
+                          "%d items into %s" % (n, key), max(1, 10_000 // per_command), deadline_s, stall_s, db)
+
+
+def load_pipelined(port, n, command, reply, what, per_batch=10_000, deadline_s=600.0, stall_s=60.0, db=0):
+    """Sends command(0) .. command(n-1) (encoded RESP) on one connection in batches of per_batch, into
+    database db, while a reader thread checks that every reply is exactly `reply`. Returns seconds."""
     conn = Conn(port, timeout=stall_s)
     conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
     if db != 0:
@@ -225,7 +252,8 @@ def load_keys(port, n, keyfmt, valsize, ttl=None, deadline_s=600.0, stall_s=60.0
         if r != b"+OK":
             conn.close()
             raise BenchError("SELECT %d answered %r" % (db, r))
-    expected = 5 * n                       # len(b"+OK\r\n") per command
+    size = len(reply)
+    expected = size * n
     state = {"bytes": 0, "error": None}
 
     def reader():
@@ -234,13 +262,15 @@ def load_keys(port, n, keyfmt, valsize, ttl=None, deadline_s=600.0, stall_s=60.0
             while state["bytes"] < expected:
                 chunk = conn.sock.recv(1 << 20)
                 if not chunk:
-                    state["error"] = "connection closed after %d replies" % (state["bytes"] // 5)
+                    state["error"] = "connection closed after %d replies" % (state["bytes"] // size)
                     return
                 data = pending + chunk
-                whole = len(data) - len(data) % 5
-                if data[:whole].count(b"+OK\r\n") * 5 != whole:
+                whole = len(data) - len(data) % size
+                if data[:whole].count(reply) * size != whole:
                     at = data.find(b"-")
-                    state["error"] = "a reply was not +OK: %r" % data[max(0, at):at + 120]
+                    if at < 0:
+                        at = next(k for k in range(0, whole, size) if data[k:k + size] != reply)
+                    state["error"] = "a reply was not %r: %r" % (reply, data[at:at + 120])
                     return
                 pending = data[whole:]
                 state["bytes"] += len(chunk)
@@ -250,17 +280,9 @@ def load_keys(port, n, keyfmt, valsize, ttl=None, deadline_s=600.0, stall_s=60.0
     t0 = time.monotonic()
     th = threading.Thread(target=reader, daemon=True)
     th.start()
-    key_fmt = keyfmt.encode()
-    tail = b"" if ttl is None else b"$2\r\nEX\r\n$%d\r\n%d\r\n" % (len(str(ttl)), ttl)
-    head = b"*3\r\n$3\r\nSET\r\n" if ttl is None else b"*5\r\n$3\r\nSET\r\n"
     try:
-        for start in range(0, n, 10_000):
-            parts = []
-            for i in range(start, min(n, start + 10_000)):
-                k = key_fmt % i
-                v = b"%0*d" % (valsize, i)
-                parts.append(b"%s$%d\r\n%s\r\n$%d\r\n%s\r\n%s" % (head, len(k), k, len(v), v, tail))
-            conn.sock.sendall(b"".join(parts))
+        for start in range(0, n, per_batch):
+            conn.sock.sendall(b"".join(command(i) for i in range(start, min(n, start + per_batch))))
             if state["error"] or time.monotonic() - t0 > deadline_s:
                 break
     except OSError as e:
@@ -269,8 +291,8 @@ def load_keys(port, n, keyfmt, valsize, ttl=None, deadline_s=600.0, stall_s=60.0
     secs = time.monotonic() - t0
     conn.close()
     if state["error"] or state["bytes"] < expected:
-        raise BenchError("loading %d keys into port %d: %s" % (
-            n, port, state["error"] or "only %d replies within %.0f s" % (state["bytes"] // 5, deadline_s)))
+        raise BenchError("loading %s into port %d: %s" % (
+            what, port, state["error"] or "only %d replies within %.0f s" % (state["bytes"] // size, deadline_s)))
     return secs
 
 

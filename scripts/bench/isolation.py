@@ -12,6 +12,9 @@ millisecond while a fourth connection runs, one after the other:
     BGSAVE            only if the server answers "+Background saving started"; its run lasts until INFO
                       persistence shows rdb_bgsave_in_progress:0 (the file goes to the server's --dir or
                       working directory, both the bench's temp directory)
+    then, in db 0, a hash `bighash` of --keys fields and a set `bigset` of --keys members are loaded (pipelined
+    HSET/SADD of 100 items each, not timed), and
+    HGETALL bighash, SMEMBERS bigset, SUNIONSTORE dst bigset, DEL dst, DEL bighash
 
 For each slow command: its own time (from the first byte sent to the last byte of the reply), and for each
 probe the samples whose round trip overlaps that time, their p99 and max. Also an idle second before the
@@ -38,7 +41,7 @@ import threading
 import time
 
 if __name__ != "__main__" or "--probe" not in sys.argv[1:2]:
-    from benchlib import BenchError, Conn, die_with_parent, encode, load_keys, log, percentile, warn
+    from benchlib import BenchError, Conn, die_with_parent, encode, load_items, load_keys, log, percentile, warn
 
 PROBES = ("PING", "GET", "SET")
 INTERVAL_NS = 1_000_000            # one probe command about every millisecond
@@ -50,6 +53,7 @@ BGSAVE_DEADLINE = 300.0
 IDLE_S = 1.0
 STALL_MS = 10.0                    # probe round trips above this on the server under test are listed
 PROBE_SET_KEY = b"probe:set"
+BIG_HASH, BIG_SET, UNION_DST = "bighash", "bigset", "dst"   # in db 0, loaded after BGSAVE
 OK_DB = 0
 
 
@@ -307,6 +311,7 @@ class Session:
         self.srv, self.args, self.rnd = srv, args, rnd
         self.n = args.keys
         self.keyfmt = key_format(self.n)
+        self.big = max(100, self.n - self.n % 100)   # fields of the big hash, members of the big set
         self.windows = []      # (step, t0, t1, cmd_ms or None, note)
         self.probes = []
         self.mon = SchedMonitor()
@@ -396,6 +401,12 @@ class Session:
                 self.step("MGET %d keys" % min(MGET_KEYS, n), self.mget)
                 self.step("DEL 100 MB string", self.del_big)
                 self.step("BGSAVE", self.bgsave)
+                self.step("load %s, %s" % (BIG_HASH, BIG_SET), self.load_big)
+                self.step("HGETALL " + BIG_HASH, self.hgetall)
+                self.step("SMEMBERS " + BIG_SET, self.smembers)
+                self.step("SUNIONSTORE %s %s" % (UNION_DST, BIG_SET), self.sunionstore)
+                self.step("DEL %s (a set)" % UNION_DST, lambda step: self.del_key(step, UNION_DST, "members"))
+                self.step("DEL " + BIG_HASH, lambda step: self.del_key(step, BIG_HASH, "fields"))
             finally:
                 self.slow.close()
             for p in self.probes:
@@ -487,6 +498,69 @@ class Session:
             note += "; rdb_last_bgsave_status:%s" % (status.group(1) if status else "?")
             self.args.failures.append("isolation %s BGSAVE" % self.srv.label)
         self.windows.append((name, t0, t1, (t1 - t0) / 1e6, note))
+
+    def load_big(self, name):
+        """Untimed setup: one hash of `big` fields field:%07d -> 8 digits and one set of `big` members
+        member:%07d, in db 0 (HSET/SADD of 100 items per command, pipelined), checked by HLEN and SCARD.
+        A failure is this step's note, and the steps after it fail on their replies."""
+        self.select(0)
+        m = self.big
+        hs = load_items(self.srv.port, BIG_HASH, m, lambda i: (b"field:%07d" % i, b"%08d" % i), 100)
+        ss = load_items(self.srv.port, BIG_SET, m, lambda i: (b"member:%07d" % i,), 100, "SADD")
+        hlen, scard = self.slow.call("HLEN", BIG_HASH), self.slow.call("SCARD", BIG_SET)
+        enc = [self.slow.call("OBJECT", "ENCODING", k) for k in (BIG_HASH, BIG_SET)]
+        if hlen != m or scard != m:
+            raise BenchError("after loading: HLEN %s %r, SCARD %s %r (expected %d)" % (
+                BIG_HASH, hlen, BIG_SET, scard, m))
+        log("    loaded %s (%d fields, %s) in %.1f s and %s (%d members, %s) in %.1f s" % (
+            BIG_HASH, m, enc[0].decode(errors="replace"), hs, BIG_SET, m, enc[1].decode(errors="replace"), ss))
+        time.sleep(0.2)
+
+    def hgetall(self, name):
+        self.select(0)
+        m = self.big
+        flen = len(b"field:%07d" % 0)
+        head = b"*%d\r\n" % (2 * m)
+        pair = len(b"$%d\r\n" % flen) + flen + 2 + len(b"$8\r\n") + 8 + 2
+        data, t0, t1 = self.timed(encode(("HGETALL", BIG_HASH)), len(head) + m * pair, ord("*"))
+        parts = bytes(data[len(head):]).split(b"\r\n")      # $13, field, $8, value, ..., ""
+        fields, values = parts[1::4], parts[3::4]
+        if not data.startswith(head) or len(parts) != 4 * m + 1 or len(set(fields)) != m or not all(
+                f[:6] == b"field:" and len(f) == flen and v[:1] == b"0" and f[6:] == v[1:]
+                for f, v in zip(fields, values)):
+            raise BenchError("the HGETALL reply does not hold the %d fields field:%%07d with their values" % m)
+        self.windows.append((name, t0, t1, (t1 - t0) / 1e6, "%d fields, %.1f MB reply" % (m, len(data) / 1e6)))
+
+    def smembers(self, name):
+        self.select(0)
+        m = self.big
+        mlen = len(b"member:%07d" % 0)
+        head = b"*%d\r\n" % m
+        data, t0, t1 = self.timed(encode(("SMEMBERS", BIG_SET)), len(head) + m * (len(b"$%d\r\n" % mlen) + mlen + 2),
+                                  ord("*"))
+        members = bytes(data[len(head):]).split(b"\r\n")[1::2]
+        if not data.startswith(head) or len(members) != m or len(set(members)) != m or not all(
+                x[:7] == b"member:" and len(x) == mlen for x in members):
+            raise BenchError("the SMEMBERS reply does not hold the %d members member:%%07d" % m)
+        self.windows.append((name, t0, t1, (t1 - t0) / 1e6, "%d members, %.1f MB reply" % (m, len(data) / 1e6)))
+
+    def sunionstore(self, name):
+        self.select(0)
+        m = self.big
+        data, t0, t1 = self.timed(encode(("SUNIONSTORE", UNION_DST, BIG_SET)), len(b":%d\r\n" % m), ord(":"))
+        scard = self.slow.call("SCARD", UNION_DST)
+        if bytes(data) != b":%d\r\n" % m or scard != m:
+            raise BenchError("SUNIONSTORE answered %r, then SCARD %s %r (expected %d)" % (
+                bytes(data), UNION_DST, scard, m))
+        self.windows.append((name, t0, t1, (t1 - t0) / 1e6, "%d members stored" % m))
+
+    def del_key(self, name, key, what):
+        self.select(0)
+        time.sleep(0.2)
+        data, t0, t1 = self.timed(encode(("DEL", key)), 4, ord(":"))
+        if bytes(data) != b":1\r\n":
+            raise BenchError("DEL %s answered %r" % (key, bytes(data)))
+        self.windows.append((name, t0, t1, (t1 - t0) / 1e6, "%d %s" % (self.big, what)))
 
     def why(self, kind, t, lat_ms):
         """Where a long round trip went, from the schedstat samples around it."""
@@ -595,7 +669,8 @@ def print_table(rows, labels, rounds):
     log("slow command's time in ms (first byte sent .. last reply byte%s); probes: samples overlapping it, "
         "p99 and max round trip in ms%s" % (", median of %d rounds" % rounds if rounds > 1 else "",
                                              ", pooled over the rounds" if rounds > 1 else ""))
-    widths = [18, 6, 9] + [6, 7, 8] * len(PROBES)
+    sw = max([18] + [len(step) for step in steps])     # the slow command's column
+    widths = [sw, 6, 9] + [6, 7, 8] * len(PROBES)
     hdr = ["slow command", "server", "cmd ms"]
     for k in PROBES:
         hdr += [k + " n", "p99", "max"]
@@ -639,7 +714,7 @@ def print_table(rows, labels, rounds):
         if not parts:
             parts = ["n/a (%s)" % "; ".join("%s: %s" % (lab, nt) for lab, m in ((a, ma), (b, mb)) for nt in m["notes"]
                                             if nt.startswith(("skipped", "FAILED")))]
-        log("  %-18s %s" % (step, "; ".join(parts)))
+        log("  %-*s %s" % (sw, step, "; ".join(parts)))
 
     log("\ntarget: %s's probes stay under ~%.0f ms while %s's wait for the slow command; the slow command "
         "itself at most 2x slower on %s:" % (a, STALL_MS, b, a))
@@ -656,14 +731,14 @@ def print_table(rows, labels, rounds):
             wb = worst(mb, "max")
             if wb is not None:
                 checks.append("%s probe max %.1f ms" % (b, wb))
-        log("  %-18s %s" % (step, ", ".join(checks)))
+        log("  %-*s %s" % (sw, step, ", ".join(checks)))
 
     stalls = [(step, s) for step, by in steps.items() for s in (by.get(a) or {"stalls": []})["stalls"]]
     if stalls:
         log("\n%s probe round trips over %.0f ms (round, probe, start after the slow command's start, length; from "
             "/proc schedstat around it, in ms: time on a CPU and time runnable but waiting for one):" % (a, STALL_MS))
         for step, (rnd, kind, at, lat, why) in stalls[:40]:
-            log("  %-18s round %d  %-4s at %+.1f ms  %.1f ms  (%s)" % (step, rnd, kind, at, lat, why))
+            log("  %-*s round %d  %-4s at %+.1f ms  %.1f ms  (%s)" % (sw, step, rnd, kind, at, lat, why))
         if len(stalls) > 40:
             log("  ... and %d more" % (len(stalls) - 40))
 
@@ -675,8 +750,9 @@ def mode_isolation(pair, args, failures):
     args.failures = failures
     n = args.keys
     log("\n== isolation: %d keys in db 0 and %d in db 1 (%d-byte values); probes PING, GET %s, SET %s, one "
-        "process each, one command per ~%.0f ms; %d round(s), A B per round"
-        % (n, n, VALSIZE, key_format(n) % 0, PROBE_SET_KEY.decode(), INTERVAL_NS / 1e6, args.rounds))
+        "process each, one command per ~%.0f ms; %d round(s), A B per round; then a hash of %d fields and a set "
+        "of %d members in db 0" % (n, n, VALSIZE, key_format(n) % 0, PROBE_SET_KEY.decode(), INTERVAL_NS / 1e6,
+                                   args.rounds, max(100, n - n % 100), max(100, n - n % 100)))
     rows = []
     labels = [s.label for s in pair]
     try:
