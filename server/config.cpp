@@ -47,6 +47,8 @@ constexpr Parameter kParameters[] = {
     {"proto-max-bulk-len", Type::Memory, "536870912", true, 1024 * 1024, INT64_MAX},
     {"client-query-buffer-limit", Type::Memory, "1073741824", true, 1024 * 1024, INT64_MAX},
     {"lazyfree-lazy-user-flush", Type::Bool, "no", true},
+    // DEL frees a big value in the background, as UNLINK does.
+    {"lazyfree-lazy-user-del", Type::Bool, "no", true},
     // Whether a key removed because its time ran out is propagated (AOF) as UNLINK rather than DEL.
     {"lazyfree-lazy-expire", Type::Bool, "no", true},
     {"hz", Type::Integer, "10", false, 1, 500},
@@ -255,6 +257,7 @@ void Config::refresh_cached(std::string_view name) {
   if (name == "client-query-buffer-limit") query_buffer_limit_ = integer(name);
   if (name == "protected-mode") protected_mode_ = value == "yes";
   if (name == "lazyfree-lazy-user-flush") lazyfree_user_flush_ = value == "yes";
+  if (name == "lazyfree-lazy-user-del") lazyfree_user_del_ = value == "yes";
   if (name == "requirepass") password_set_ = !value.empty();
   if (name == "stop-writes-on-bgsave-error") stop_writes_on_bgsave_error_ = value == "yes";
   if (name == "save") {

@@ -47,6 +47,7 @@ class Config {
   int64_t client_query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }
   bool protected_mode() const { return protected_mode_.load(std::memory_order_relaxed); }
   bool lazyfree_user_flush() const { return lazyfree_user_flush_.load(std::memory_order_relaxed); }
+  bool lazyfree_user_del() const { return lazyfree_user_del_.load(std::memory_order_relaxed); }
   bool password_required() const { return password_set_.load(std::memory_order_relaxed); }
   bool stop_writes_on_bgsave_error() const { return stop_writes_on_bgsave_error_.load(std::memory_order_relaxed); }
   // `save` holds at least one well-formed save point (Redis's saveparamslen > 0).
@@ -71,6 +72,7 @@ class Config {
   std::atomic<int64_t> query_buffer_limit_{1LL << 30};
   std::atomic<bool> protected_mode_{true};
   std::atomic<bool> lazyfree_user_flush_{false};
+  std::atomic<bool> lazyfree_user_del_{false};
   std::atomic<bool> password_set_{false};
   std::atomic<bool> stop_writes_on_bgsave_error_{true};
   std::atomic<bool> save_points_configured_{false};

@@ -1,9 +1,15 @@
 #include "store/aggregate.h"
 
+#include "store/hash_table.h"
 #include "store/hash_value.h"
 #include "store/set_value.h"
 
 namespace rc {
+
+size_t free_effort(const Entry& entry) {
+  if (entry.is_string() || entry.aggregate_encoding() == AggregateEncoding::Compact) return 1;
+  return static_cast<const HashTable*>(entry.aggregate())->size();
+}
 
 void destroy_aggregate(ValueType type, AggregateEncoding encoding, void* aggregate) noexcept {
   if (aggregate == nullptr) return;

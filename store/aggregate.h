@@ -11,6 +11,12 @@
 
 namespace rc {
 
+// What freeing the entry's value costs, as Redis's lazyfreeGetFreeEffort: the elements of a value held as a
+// table, else 1. UNLINK (and DEL with lazyfree-lazy-user-del yes) hands a value whose effort is above
+// kLazyFreeThreshold to the lazy-free thread, as Redis's LAZYFREE_THRESHOLD.
+size_t free_effort(const Entry& entry);
+inline constexpr size_t kLazyFreeThreshold = 64;
+
 // A null `aggregate` (one handed over to another entry) is ignored.
 void destroy_aggregate(ValueType type, AggregateEncoding encoding, void* aggregate) noexcept;
 void* copy_aggregate(ValueType type, AggregateEncoding encoding, const void* aggregate);

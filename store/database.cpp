@@ -90,6 +90,12 @@ bool KeySlot::erase() {
   return true;
 }
 
+EntryPtr KeySlot::remove() {
+  if (link_ == nullptr) return nullptr;
+  count_change();
+  return EntryPtr(unlink());
+}
+
 EntryPtr KeySlot::take() {
   // Not counted: the entry moves to another key or database, whose adopt() counts the one change.
   if (link_ == nullptr) return nullptr;

@@ -78,6 +78,9 @@ class KeySlot {
   void set_expiry(int64_t expire_at_ms);
   // Removes the key, if present; returns whether it was.
   bool erase();
+  // Removes the key, if present, and hands its entry over (to free it elsewhere: UNLINK's lazy free). A
+  // change, as erase().
+  EntryPtr remove();
   // Takes the entry out without freeing it (for moving it to another slot).
   EntryPtr take();
   // Inserts an entry taken elsewhere (the key must be absent here and equal to key()).

@@ -18,6 +18,7 @@ void LazyFree::submit(Garbage garbage) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(garbage));
+    ++submitted_;
   }
   wake_.notify_one();
 }
@@ -30,6 +31,11 @@ void LazyFree::drain() {
 size_t LazyFree::pending() const {
   std::lock_guard lock(mutex_);
   return queue_.size() + (busy_ ? 1 : 0);
+}
+
+uint64_t LazyFree::submitted() const {
+  std::lock_guard lock(mutex_);
+  return submitted_;
 }
 
 void LazyFree::run() {

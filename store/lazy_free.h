@@ -3,6 +3,7 @@
 // client that asked does not wait for a million free() calls either.
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -22,6 +23,8 @@ class LazyFree {
   // Waits until everything submitted so far is freed (tests, shutdown).
   void drain();
   size_t pending() const;
+  // Submissions so far (tests: whether a command handed its garbage over).
+  uint64_t submitted() const;
 
  private:
   void run();
@@ -30,6 +33,7 @@ class LazyFree {
   std::condition_variable idle_;
   std::deque<Garbage> queue_;
   bool busy_ = false;
+  uint64_t submitted_ = 0;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -69,15 +69,16 @@ std::string clients_section(Server& server) {
       server.clients().count(), server.max_clients());
 }
 
-std::string memory_section() {
+std::string memory_section(Server& server) {
   const struct mallinfo2 heap = mallinfo2();
   const uint64_t used = heap.uordblks + heap.hblkhd;
   const uint64_t rss = resident_bytes();
   return fmt::format(
       "# Memory\r\nused_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\n"
       "maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n"
-      "mem_fragmentation_ratio:{:.2f}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:0\r\n",
-      used, human_bytes(used), rss, human_bytes(rss), used ? static_cast<double>(rss) / used : 0.0);
+      "mem_fragmentation_ratio:{:.2f}\r\nmem_allocator:libc\r\nlazyfree_pending_objects:{}\r\n",
+      used, human_bytes(used), rss, human_bytes(rss), used ? static_cast<double>(rss) / used : 0.0,
+      server.keyspace().lazy_free().pending());
 }
 
 // RDB fields in Redis 7.0's order, then the AOF's, then the progress of a load under way.
@@ -148,7 +149,7 @@ std::string info_text(Server& server, const std::vector<std::string_view>& reque
     const std::string name = section;
     if (name == "server") text += server_section(server);
     if (name == "clients") text += clients_section(server);
-    if (name == "memory") text += memory_section();
+    if (name == "memory") text += memory_section(server);
     if (name == "persistence") text += persistence_section(server);
     if (name == "stats") text += stats_section(server);
     if (name == "replication") text += replication_section(server);

@@ -9,25 +9,38 @@
 #include "server/commands/arguments.h"
 #include "server/commands/registry.h"
 #include "server/server.h"
+#include "store/aggregate.h"
 #include "store/clock.h"
 #include "store/shard_locks.h"
 
 namespace rc {
 namespace {
 
-// DEL and UNLINK: each key on its own (not atomic across keys). A removed string is freed after its shard
-// lock is released, so UNLINK, which only differs for big aggregates in Redis, is the same as DEL here.
-void handle_del(CommandContext& ctx) {
+// DEL and UNLINK: each key on its own (not atomic across keys). A removed value is freed after its shard
+// lock is released: by this thread, or, for UNLINK (and DEL with lazyfree-lazy-user-del yes) and a value
+// that is costly to free, by the lazy-free thread, so that the reply does not wait for it (Redis's
+// dbAsyncDelete).
+void delete_keys(CommandContext& ctx, std::string_view command, bool lazy) {
   int64_t deleted = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
-    deleted += ctx.db().write(ctx.arg(i), [&](KeySlot& slot) {
-      if (!slot.erase()) return 0;
-      ctx.propagate({"DEL", ctx.arg(i)});  // key by key, each under its own shard lock
-      return 1;
+    EntryPtr removed = ctx.db().write(ctx.arg(i), [&](KeySlot& slot) {
+      EntryPtr entry = slot.remove();
+      if (entry) ctx.propagate({command, ctx.arg(i)});  // key by key, each under its own shard lock
+      return entry;
     });
+    if (!removed) continue;
+    ++deleted;
+    if (lazy && free_effort(*removed) > kLazyFreeThreshold) {
+      Garbage garbage;
+      garbage.add(removed.release());
+      ctx.server.keyspace().lazy_free().submit(std::move(garbage));
+    }
   }
   ctx.out.integer(deleted);
 }
+
+void handle_del(CommandContext& ctx) { delete_keys(ctx, "DEL", ctx.server.config().lazyfree_user_del()); }
+void handle_unlink(CommandContext& ctx) { delete_keys(ctx, "UNLINK", true); }
 
 // EXISTS and TOUCH: how many of the arguments name a live key (a repeated key counts each time).
 void handle_exists(CommandContext& ctx) {
@@ -163,7 +176,7 @@ std::optional<int> db_index_or_reply(CommandContext& ctx, std::string_view argum
 void register_keys(CommandTable& table) {
   //         name        arity flags              first last step handler
   table.add({"del", -2, kWrite, 1, -1, 1, handle_del, "generic", "1.0.0", "Deletes one or more keys."});
-  table.add({"unlink", -2, kWrite | kFast, 1, -1, 1, handle_del, "generic", "4.0.0",
+  table.add({"unlink", -2, kWrite | kFast, 1, -1, 1, handle_unlink, "generic", "4.0.0",
              "Asynchronously deletes one or more keys."});
   table.add({"exists", -2, kReadonly | kFast, 1, -1, 1, handle_exists, "generic", "1.0.0",
              "Determines whether one or more keys exist."});

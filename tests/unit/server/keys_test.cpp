@@ -86,6 +86,32 @@ TEST_CASE("DEL, UNLINK, EXISTS, TOUCH count keys, repeats included") {
   CHECK(redis.run({"UNLINK", "x"}) == ":0\r\n");
 }
 
+TEST_CASE("UNLINK hands a value costly to free to the lazy-free thread; DEL does with lazyfree-lazy-user-del yes") {
+  CommandRunner redis;
+  rc::LazyFree& lazy_free = redis.server().keyspace().lazy_free();
+  // A set of 100 non-integer members is a hash table: freeing it costs 100, over Redis's threshold of 64.
+  const auto fill_big_set = [&](std::string_view key) {
+    for (int i = 0; i < 100; ++i) REQUIRE(redis.run({"SADD", key, numbered("member", i)}) == ":1\r\n");
+  };
+  fill_big_set("big");
+  REQUIRE(redis.run({"SADD", "small", "a", "b"}) == ":2\r\n");
+  REQUIRE(redis.run({"SET", "str", "v"}) == "+OK\r\n");
+  const uint64_t before = lazy_free.submitted();
+  CHECK(redis.run({"UNLINK", "small", "str", "missing"}) == ":2\r\n");
+  CHECK(lazy_free.submitted() == before);  // cheap to free: freed by the client's own thread
+  CHECK(redis.run({"UNLINK", "big"}) == ":1\r\n");
+  CHECK(lazy_free.submitted() == before + 1);
+  CHECK(redis.run({"EXISTS", "big"}) == ":0\r\n");
+  fill_big_set("big");
+  CHECK(redis.run({"DEL", "big"}) == ":1\r\n");
+  CHECK(lazy_free.submitted() == before + 1);  // lazyfree-lazy-user-del no: DEL frees it itself
+  REQUIRE(redis.run({"CONFIG", "SET", "lazyfree-lazy-user-del", "yes"}) == "+OK\r\n");
+  fill_big_set("big");
+  CHECK(redis.run({"DEL", "big"}) == ":1\r\n");
+  CHECK(lazy_free.submitted() == before + 2);
+  lazy_free.drain();
+}
+
 TEST_CASE("TYPE") {
   CommandRunner redis;
   redis.run({"SET", "s", ""});
