@@ -84,9 +84,9 @@ Entry* KeySlot::unlink() {
 }
 
 bool KeySlot::erase() {
-  if (link_ == nullptr) return false;
-  count_change();
-  garbage_.add(unlink());
+  EntryPtr removed = remove();
+  if (!removed) return false;
+  garbage_.add(removed.release());
   return true;
 }
 

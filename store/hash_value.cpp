@@ -9,21 +9,6 @@
 namespace rc::hash_value {
 namespace {
 
-// The entry's listpack, taken for a change and given back (its buffer may have moved) when done.
-class BorrowedListpack {
- public:
-  explicit BorrowedListpack(Entry& hash) : hash_(hash), listpack_(Listpack::from_raw(hash.aggregate())) {}
-  ~BorrowedListpack() { hash_.set_aggregate(listpack_.release(), AggregateEncoding::Compact); }
-  BorrowedListpack(const BorrowedListpack&) = delete;
-  BorrowedListpack& operator=(const BorrowedListpack&) = delete;
-  Listpack& operator*() { return listpack_; }
-  Listpack* operator->() { return &listpack_; }
-
- private:
-  Entry& hash_;
-  Listpack listpack_;
-};
-
 HashTable& table(Entry& hash) { return *static_cast<HashTable*>(hash.aggregate()); }
 
 void insert_field(HashTable& table, std::string_view field, std::string_view value) {
@@ -104,7 +89,7 @@ bool set(Entry& hash, std::string_view field, std::string_view value, const Enco
   bool added = false;
   size_t pairs = 0;
   {
-    BorrowedListpack listpack(hash);
+    BorrowedBlob<Listpack> listpack(hash);
     auto it = listpack->find(field, 1);
     if (it != listpack->end()) {
       listpack->replace(++it, value);
@@ -127,7 +112,7 @@ bool remove(Entry& hash, std::string_view field) {
     Entry::destroy(fields.remove(link));
     return true;
   }
-  BorrowedListpack listpack(hash);
+  BorrowedBlob<Listpack> listpack(hash);
   auto it = listpack->find(field, 1);
   if (it == listpack->end()) return false;
   it = listpack->erase(it);

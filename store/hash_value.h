@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "store/compact_blob.h"
 #include "store/encoding_limits.h"
 #include "store/entry.h"
 #include "store/hash_table.h"
@@ -64,21 +65,7 @@ size_t memory(AggregateEncoding encoding, const void* aggregate);
 // ---- implementation details of the templates ----
 
 namespace detail {
-// A listpack an entry owns (as the raw pointer Listpack::release gives), borrowed to read it.
-class ListpackView {
- public:
-  explicit ListpackView(const void* raw) : listpack_(Listpack::from_raw(const_cast<void*>(raw))) {}
-  explicit ListpackView(const Entry& hash) : ListpackView(hash.aggregate()) {}
-  ~ListpackView() { listpack_.release(); }
-  ListpackView(const ListpackView&) = delete;
-  ListpackView& operator=(const ListpackView&) = delete;
-  const Listpack& operator*() const { return listpack_; }
-  const Listpack* operator->() const { return &listpack_; }
-
- private:
-  Listpack listpack_;
-};
-
+using ListpackView = BlobView<Listpack>;
 inline const HashTable& table(const Entry& hash) { return *static_cast<const HashTable*>(hash.aggregate()); }
 }  // namespace detail
 

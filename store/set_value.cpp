@@ -10,20 +10,6 @@
 namespace rc::set_value {
 namespace {
 
-// The entry's intset, taken for a change and given back (its buffer may have moved) when done.
-class BorrowedIntset {
- public:
-  explicit BorrowedIntset(Entry& set) : set_(set), intset_(Intset::from_raw(set.aggregate())) {}
-  ~BorrowedIntset() { set_.set_aggregate(intset_.release(), AggregateEncoding::Compact); }
-  BorrowedIntset(const BorrowedIntset&) = delete;
-  BorrowedIntset& operator=(const BorrowedIntset&) = delete;
-  Intset* operator->() { return &intset_; }
-
- private:
-  Entry& set_;
-  Intset intset_;
-};
-
 HashTable& table(Entry& set) { return *static_cast<HashTable*>(set.aggregate()); }
 
 bool insert_member(HashTable& members, std::string_view member) {
@@ -85,7 +71,7 @@ bool add(Entry& set, std::string_view member, const EncodingLimits& limits) {
       size_t size = 0;
       bool added = false;
       {
-        BorrowedIntset members(set);
+        BorrowedBlob<Intset> members(set);
         added = members->add(*integer);
         size = members->size();
       }
@@ -101,7 +87,7 @@ bool remove(Entry& set, std::string_view member) {
   if (set.aggregate_encoding() == AggregateEncoding::Compact) {
     const auto integer = listpack_integer_value(member);
     if (!integer) return false;
-    BorrowedIntset members(set);
+    BorrowedBlob<Intset> members(set);
     return members->remove(*integer);
   }
   HashTable& members = table(set);

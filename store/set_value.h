@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/compact_blob.h"
 #include "store/encoding_limits.h"
 #include "store/entry.h"
 #include "store/hash_table.h"
@@ -56,20 +57,7 @@ size_t memory(AggregateEncoding encoding, const void* aggregate);
 // ---- implementation details of the templates ----
 
 namespace detail {
-// An intset an entry owns (as the raw pointer Intset::release gives), borrowed to read it.
-class IntsetView {
- public:
-  explicit IntsetView(const void* raw) : intset_(Intset::from_raw(const_cast<void*>(raw))) {}
-  ~IntsetView() { intset_.release(); }
-  IntsetView(const IntsetView&) = delete;
-  IntsetView& operator=(const IntsetView&) = delete;
-  const Intset& operator*() const { return intset_; }
-  const Intset* operator->() const { return &intset_; }
-
- private:
-  Intset intset_;
-};
-
+using IntsetView = BlobView<Intset>;
 inline const HashTable& table(const Entry& set) { return *static_cast<const HashTable*>(set.aggregate()); }
 
 template <typename Visit>

@@ -233,6 +233,16 @@ def mode_memory(pair, args, failures):
     memory_aggregates(pair, args, failures)
 
 
+def start_for_memory(srv):
+    """A fresh server (its version logged the first time), settled: (RSS in KB, INFO used_memory) before loading."""
+    srv.start()
+    if not getattr(srv, "version_seen", None):
+        srv.version_seen = srv.version()
+        log("  %s: %s" % (srv.label, srv.version_seen))
+    time.sleep(0.5)
+    return proc_status(srv.pid)["rss_kb"], info_field(srv.port, "memory", "used_memory")
+
+
 def memory_strings(pair, args, failures, variants):
     n = args.keys
     log("\n== memory: %d keys key:%%07d, pipelined SETs; fresh servers per variant; RSS = VmRSS of the server;"
@@ -241,13 +251,7 @@ def memory_strings(pair, args, failures, variants):
     rows = []
     for vname, size, ttl in variants:
         for srv in pair:
-            srv.start()
-            if not getattr(srv, "version_seen", None):
-                srv.version_seen = srv.version()
-                log("  %s: %s" % (srv.label, srv.version_seen))
-            time.sleep(0.5)
-            rss0 = proc_status(srv.pid)["rss_kb"]
-            um0 = info_field(srv.port, "memory", "used_memory")
+            rss0, um0 = start_for_memory(srv)
             row = {"variant": vname, "server": srv.label}
             try:
                 row["load_s"] = load_keys(srv.port, n, "key:%07d", size, ttl)
@@ -377,13 +381,7 @@ def memory_aggregates(pair, args, failures):
             warn("--keys %d: too few for the %s row, skipped" % (n, name))
             continue
         for srv in pair:
-            srv.start()
-            if not getattr(srv, "version_seen", None):
-                srv.version_seen = srv.version()
-                log("  %s: %s" % (srv.label, srv.version_seen))
-            time.sleep(0.5)
-            rss0 = proc_status(srv.pid)["rss_kb"]
-            um0 = info_field(srv.port, "memory", "used_memory")
+            rss0, um0 = start_for_memory(srv)
             row = {"variant": name, "unit": unit, "count": count, "server": srv.label}
             try:
                 row["load_s"] = agg_load(srv, name, count)
