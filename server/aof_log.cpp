@@ -60,6 +60,8 @@ void aof_tracking::record(AofLog* log, uint64_t offset) {
   t_wait_offset = std::max(t_wait_offset, offset);
 }
 
+aof_tracking::PendingWait aof_tracking::pending() { return {t_wait_log, t_wait_offset}; }
+
 // Waiting here rather than after each command lets a pipeline of writes share one write and one fsync,
 // as Redis's event loop writes and fsyncs once before it sends the replies of all its clients.
 void aof_tracking::wait_before_replies() {

@@ -254,6 +254,13 @@ void record(AofLog* log, uint64_t offset);
 // The connection, before it sends the replies it has buffered: waits once for the last entry its commands
 // appended since the previous call to be written (fsynced with always). Must hold no shard lock.
 void wait_before_replies();
+// What this thread's replies wait for so far, for a reply produced here but sent by another connection (a
+// blocked client served by the thread that pushed): that connection record()s it before it sends.
+struct PendingWait {
+  AofLog* log = nullptr;
+  uint64_t offset = 0;
+};
+PendingWait pending();
 }  // namespace aof_tracking
 
 }  // namespace rc

@@ -3,16 +3,19 @@
 // fields that other clients read (CLIENT LIST, INFO) are atomics or guarded by `mutex`.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 
 namespace rc {
 
 struct CommandSpec;
+class BlockedClient;
 
 struct ClientSession {
-  ClientSession(uint64_t id_, int fd_, std::string peer_, std::string local_, int64_t created_ms_)
-      : id(id_), fd(fd_), peer(std::move(peer_)), local(std::move(local_)), created_ms(created_ms_) {}
+  // Out of line, where BlockedClient is complete.
+  ClientSession(uint64_t id_, int fd_, std::string peer_, std::string local_, int64_t created_ms_);
+  ~ClientSession();
 
   const uint64_t id;
   const int fd;
@@ -23,6 +26,10 @@ struct ClientSession {
   // Owned by the connection thread.
   bool close_after_reply = false;  // QUIT, protocol errors
   bool authenticated = true;
+  // The state of a blocking command (server/blocking.h), made on the first one.
+  BlockedClient& blocking();
+  // Whether the last command blocked the client and its connection has not collected the outcome yet.
+  bool blocking_pending() const;
 
   // Changed by the connection thread, read by others (CLIENT LIST, INFO).
   std::atomic<int> protocol{2};  // 2 or 3, set by HELLO
@@ -35,12 +42,17 @@ struct ClientSession {
   std::atomic<size_t> query_buffer_free{0};
   std::atomic<int64_t> last_interaction_ms{0};
   std::atomic<uint64_t> commands_processed{0};
+  // Waiting in a blocking command (CLIENT LIST flag b; the idle timeout spares it, as Redis's).
+  std::atomic<bool> blocked{false};
 
   // Read by other clients' threads.
   mutable std::mutex mutex;
   std::string name;
   std::string lib_name;
   std::string lib_version;
+
+ private:
+  std::unique_ptr<BlockedClient> blocking_;
 };
 
 }  // namespace rc

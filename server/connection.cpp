@@ -1,9 +1,13 @@
 #include "server/connection.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -86,8 +90,77 @@ bool Connection::process_input() {
       execute_command(server_, *session_, output_, decoder_.args());
     }
     input_.consume(decoder_.consumed());
+    if (session_->blocking_pending() && !wait_while_blocked()) return false;
     if (session_->close_after_reply) return true;
     if (output_.size() >= kOutputFlushThreshold && !flush()) return false;
+  }
+}
+
+bool Connection::wait_for_event(const BlockedClient& blocked) {
+  pollfd events[2] = {{session_->fd, POLLIN, 0}, {blocked.wake_fd(), POLLIN, 0}};
+  int timeout_ms = -1;
+  if (blocked.deadline()) {
+    const auto left = *blocked.deadline() - std::chrono::steady_clock::now();
+    // Rounded up, so that the wait never ends a little before the deadline and spins.
+    timeout_ms = static_cast<int>(std::clamp<int64_t>(
+        std::chrono::ceil<std::chrono::milliseconds>(left).count(), 0, std::numeric_limits<int>::max()));
+  }
+  if (::poll(events, 2, timeout_ms) <= 0) return false;
+  return (events[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+// The client's own thread waits here; the thread that serves it (or CLIENT UNBLOCK) leaves the reply in the
+// client's outbox and signals its wake-up descriptor. Commands the client sends meanwhile are read (so that a
+// disconnect is seen) but run only after the wait, as Redis does.
+bool Connection::wait_while_blocked() {
+  BlockedClient& blocked = session_->blocking();
+  BlockingRegistry& registry = server_.blocking();
+  if (!flush()) {
+    registry.cancel(blocked);
+    blocked.reset();
+    return false;
+  }
+  for (;;) {
+    switch (blocked.state()) {
+      case BlockedClient::State::Served:
+        output_ += blocked.reply();
+        aof_tracking::record(blocked.aof_wait().log, blocked.aof_wait().offset);
+        blocked.reset();
+        return true;
+      case BlockedClient::State::Retry: {
+        // Its key got a value, but the serving thread could not take every lock the command needs without
+        // waiting: the command runs again here, and may block again.
+        const std::vector<std::string> argv(blocked.argv().begin(), blocked.argv().end());
+        blocked.reset();
+        const std::vector<std::string_view> views(argv.begin(), argv.end());
+        execute_command(server_, *session_, output_, views);
+        if (!session_->blocking_pending()) return true;
+        if (!flush()) {
+          registry.cancel(blocked);
+          blocked.reset();
+          return false;
+        }
+        continue;
+      }
+      case BlockedClient::State::Idle:
+        return true;
+      case BlockedClient::State::Waiting:
+        break;
+    }
+    if (blocked.deadline() && std::chrono::steady_clock::now() >= *blocked.deadline()) {
+      if (registry.cancel(blocked)) {
+        ReplyWriter(output_, session_->protocol.load(std::memory_order_relaxed)).null_array();
+        blocked.reset();
+        return true;
+      }
+      continue;  // served at the same moment: the reply is there
+    }
+    if (wait_for_event(blocked) && !receive()) {
+      // Disconnected (or over the query buffer limit) while waiting; a reply served meanwhile is dropped.
+      registry.cancel(blocked);
+      blocked.reset();
+      return false;
+    }
   }
 }
 

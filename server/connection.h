@@ -11,6 +11,7 @@
 namespace rc {
 
 class Server;
+class BlockedClient;
 
 class Connection {
  public:
@@ -22,6 +23,11 @@ class Connection {
   bool receive();
   bool process_input();
   bool flush();
+  // After a command blocked the client (BLPOP with nothing to pop): waits for its reply, its timeout or its
+  // disconnect; false when the connection is to end.
+  bool wait_while_blocked();
+  // Waits until the socket is readable (true), the client is woken or its deadline passes.
+  bool wait_for_event(const BlockedClient& blocked);
   DecodeLimits current_limits() const;
   void note_query_buffer();
 

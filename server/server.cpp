@@ -261,6 +261,8 @@ void Server::cron_loop() {
     if (timeout_s <= 0) continue;
     const int64_t now = unix_time_ms();
     clients_.for_each([&](const ClientSession& client) {
+      // As Redis, a client waiting in a blocking command is not idle: its own timeout ends the wait.
+      if (client.blocked.load(std::memory_order_relaxed)) return;
       if (now - client.last_interaction_ms.load() > timeout_s * 1000) {
         spdlog::debug("Closing idle client {} ({})", client.id, client.peer);
         ::shutdown(client.fd, SHUT_RDWR);

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/blocking.h"
 #include "server/client_registry.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -61,6 +62,7 @@ class Server {
   Keyspace& keyspace() { return keyspace_; }
   const CommandTable& commands() const { return commands_; }
   ClientRegistry& clients() { return clients_; }
+  BlockingRegistry& blocking() { return blocking_; }
   ServerStats& stats() { return stats_; }
   Config& config() { return config_; }
   Persistence& persistence() { return persistence_; }
@@ -84,6 +86,7 @@ class Server {
   Keyspace keyspace_;
   CommandTable commands_;
   ClientRegistry clients_;
+  BlockingRegistry blocking_{*this};
   ServerStats stats_;
   std::unique_ptr<ActiveExpiry> expiry_;
   std::vector<int> listen_fds_;

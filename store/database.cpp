@@ -39,6 +39,7 @@ void KeySlot::install(Entry* fresh) {
   } else {
     shard_.table.insert(fresh, hash_);
     link_ = shard_.table.find_link(key_, hash_);
+    ready_keys::note_created(db_, key_);  // a client may be blocked waiting for it (BLPOP)
   }
   if (fresh->has_expiry()) ++shard_.expiring;
 }

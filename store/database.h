@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include "store/entry.h"
 #include "store/garbage.h"
 #include "store/hash_table.h"
+#include "store/ready_keys.h"
 
 namespace rc {
 
@@ -196,7 +198,9 @@ auto Database::read(std::string_view key, Fn&& fn) const -> std::invoke_result_t
   const Shard& s = shards_[shard_index(hash)];
   bool found_expired = false;
   auto run = [&]() -> decltype(auto) {
-    std::shared_lock lock(s.mutex);
+    // A waiter's handler run by the thread serving it already holds the shard (store/ready_keys.h).
+    std::shared_lock lock(s.mutex, std::defer_lock);
+    if (!HeldShards::holds(s.mutex)) [[likely]] lock.lock();
     const Entry* entry = s.table.find(key, hash);
     if (entry != nullptr && entry->expired_now()) {
       found_expired = true;
@@ -219,8 +223,20 @@ auto Database::write(std::string_view key, Fn&& fn) -> std::invoke_result_t<Fn, 
   const uint64_t hash = hash_key(key);
   Shard& s = shards_[shard_index(hash)];
   Garbage garbage;  // declared before the lock: destroyed (freed) after it is released
+  if (HeldShards::holds(s.mutex)) [[unlikely]] {
+    // A waiter's handler run by the thread serving it, which holds the shard (store/ready_keys.h).
+    KeySlot slot(*this, s, key, hash, unix_time_ms(), garbage);
+    return fn(slot);
+  }
   std::unique_lock lock(s.mutex);
   KeySlot slot(*this, s, key, hash, unix_time_ms(), garbage);
+  // Clients blocked on a key this write created are served before the lock is released.
+  struct ServeBeforeUnlock {
+    std::shared_mutex* mutex;
+    ~ServeBeforeUnlock() {
+      if (ready_keys::pending()) [[unlikely]] ready_keys::serve_pending(std::span(&mutex, 1));
+    }
+  } serve{&s.mutex};
   return fn(slot);
 }
 

@@ -57,6 +57,9 @@ void Keyspace::swap(int selected_db, int a, int b) {
     locks.add_all(db(b));
     locks.lock();
     db(a).swap_contents_locked(db(b));
+    // Clients blocked on a key of either database are served if the key exists in its new contents.
+    ready_keys::note_existing_waited_keys(db(a));
+    ready_keys::note_existing_waited_keys(db(b));
   } else {
     ++t_store_mutations;  // Redis counts (and logs) swapping a database with itself as a change too
   }

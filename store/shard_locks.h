@@ -12,6 +12,7 @@
 
 #include "store/clock.h"
 #include "store/database.h"
+#include "store/ready_keys.h"
 
 namespace rc {
 
@@ -40,16 +41,20 @@ class ShardLocks {
                               }),
                   wanted_.end());
     for (const Item& item : wanted_) {
-      item.db->shard(item.shard).mutex.lock();
-      ++locked_;
+      std::shared_mutex& mutex = item.db->shard(item.shard).mutex;
+      // Held already when a waiter's handler runs on the thread that serves it (store/ready_keys.h).
+      if (HeldShards::holds(mutex)) continue;
+      mutex.lock();
+      locked_.push_back(&mutex);
     }
   }
 
+  // Clients blocked on keys created under these locks are served first, while the locks are still held.
   void unlock() {
-    while (locked_ > 0) {
-      --locked_;
-      const Item& item = wanted_[locked_];
-      item.db->shard(item.shard).mutex.unlock();
+    if (ready_keys::pending()) [[unlikely]] ready_keys::serve_pending(locked_);
+    while (!locked_.empty()) {
+      locked_.back()->unlock();
+      locked_.pop_back();
     }
   }
 
@@ -60,7 +65,7 @@ class ShardLocks {
     Database* db;
   };
   std::vector<Item> wanted_;
-  size_t locked_ = 0;
+  std::vector<std::shared_mutex*> locked_;  // in locking order
 };
 
 // A KeySlot for `key` in `db`, whose shard the caller has locked with ShardLocks.

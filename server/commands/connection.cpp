@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "protocol/errors.h"
+#include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/command_table.h"
 #include "server/commands/arguments.h"
@@ -159,11 +160,11 @@ std::string describe_client(const ClientSession& client, int64_t now_ms) {
   const CommandSpec* last_command = client.last_command.load(std::memory_order_relaxed);
   std::lock_guard lock(client.mutex);
   return fmt::format(
-      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 "
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 "
       "qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "
       "cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
       client.id, client.peer, client.local, client.fd, client.name, (now_ms - client.created_ms) / 1000,
-      (now_ms - client.last_interaction_ms.load()) / 1000, client.db.load(), client.query_buffer.load(),
+      (now_ms - client.last_interaction_ms.load()) / 1000, client.blocked.load() ? "b" : "N", client.db.load(), client.query_buffer.load(),
       client.query_buffer_free.load(), last_command == nullptr ? "NULL" : last_command->fullname,
       client.protocol.load(), client.lib_name, client.lib_version);
 }
@@ -173,6 +174,22 @@ void handle_client_list(CommandContext& ctx) {
   const int64_t now = unix_time_ms();
   ctx.server.clients().for_each([&](const ClientSession& client) { text += describe_client(client, now); });
   ctx.out.verbatim(text);
+}
+
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command, with the reply of a timeout or an
+// UNBLOCKED error; 1 if it was blocked, else 0.
+void handle_client_unblock(CommandContext& ctx) {
+  if (ctx.argc() > 4) return ctx.out.error(errors::unknown_subcommand_or_arity(ctx.arg(1), "client"));
+  bool with_error = false;
+  if (ctx.argc() == 4) {
+    with_error = is_word(ctx.arg(3), "error");
+    if (!with_error && !is_word(ctx.arg(3), "timeout")) {
+      return ctx.out.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  }
+  const auto id = parse_int64(ctx.arg(2));
+  if (!id) return ctx.out.error(errors::kNotInteger);
+  ctx.out.integer(*id > 0 && ctx.server.blocking().unblock(static_cast<uint64_t>(*id), with_error) ? 1 : 0);
 }
 
 void handle_client_info(CommandContext& ctx) { ctx.out.verbatim(describe_client(ctx.client, unix_time_ms())); }
@@ -203,6 +220,8 @@ void register_connection(CommandTable& table) {
                   "Lists open connections."},
                  {"info", 2, kClient, 0, 0, 0, handle_client_info, "connection", "6.2.0",
                   "Returns information about the connection."},
+                 {"unblock", -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, handle_client_unblock, "connection",
+                  "5.0.0", "Unblocks a client blocked by a blocking command from a different connection."},
              }});
 }
 

@@ -64,9 +64,10 @@ std::string server_section(Server& server) {
 std::string clients_section(Server& server) {
   return fmt::format(
       "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\n"
-      "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n"
-      "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-      server.clients().count(), server.max_clients());
+      "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\n"
+      "tracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
+      server.clients().count(), server.max_clients(), server.blocking().blocked_clients(),
+      server.blocking().clients_with_timeout());
 }
 
 std::string memory_section(Server& server) {
