@@ -11,6 +11,7 @@
 #   scripts/bench.sh --isolation    probes PING/GET/SET while KEYS, FLUSHDB, MGET, DEL (and BGSAVE) run, then
 #                                   HGETALL, SMEMBERS, SUNIONSTORE and DEL of a 1M-field hash and a 1M-member set
 #   scripts/bench.sh --durability   SET ops/s with appendfsync everysec and always; RDB SAVE/BGSAVE/load of 1M keys
+#   scripts/bench.sh --queue        a job queue: 50 producers LPUSH and 50 consumers BRPOP one list; items/s, p99
 #   scripts/bench.sh --hot-path     syscalls by name and CPU per request, PING/GET/SET at c1 P1 and c50 P16, against
 #                                   the ceiling server, with the performance issue's targets (PASS/MISS)
 #

@@ -36,7 +36,17 @@ WORKLOADS = [
     ("SET c1 P1", "set", 1, 1, 16, 40_000),
     ("GET c1 P1", "get", 1, 1, 16, 40_000),
     ("GET c500 P1", "get", 500, 1, 16, 200_000),
-    ("SET d1024 c50", "set", 50, 1, 1024, 200_000),  # last: it leaves 1 KB values behind
+    ("SET d1024 c50", "set", 50, 1, 1024, 200_000),  # it leaves 1 KB values behind
+    # Lists and sorted sets: redis-benchmark's LPUSH/LPOP work on one list (mylist), ZADD adds random members to
+    # one sorted set (myzset); the ZRANGE rows read its first 10 members with scores (a custom command).
+    ("LPUSH c50 P1", "lpush", 50, 1, 16, 200_000),
+    ("LPOP c50 P1", "lpop", 50, 1, 16, 200_000),
+    ("LPUSH c50 P16", "lpush", 50, 16, 16, 2_000_000),
+    ("LPOP c50 P16", "lpop", 50, 16, 16, 2_000_000),
+    ("ZADD c50 P1", "zadd", 50, 1, 16, 200_000),
+    ("ZADD c50 P16", "zadd", 50, 16, 16, 2_000_000),
+    ("ZRANGE c50 P1", "ZRANGE myzset 0 9 WITHSCORES", 50, 1, 16, 200_000),
+    ("ZRANGE c50 P16", "ZRANGE myzset 0 9 WITHSCORES", 50, 16, 16, 2_000_000),
 ]
 SCALING_CLIENTS = [1, 10, 50, 200, 1000, 5000]
 KEYSPACE = 100_000          # redis-benchmark -r; its keys are key:%012d
@@ -47,9 +57,12 @@ KEYSPACE = 100_000          # redis-benchmark -r; its keys are key:%012d
 
 def bench_run(srv, test, clients, pipeline, size, requests, timeout_s):
     """One redis-benchmark run: dict(rps, p50, p99, cpu_us) or dict(error=...)."""
-    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "-t", test, "-n", str(requests),
+    # A test with spaces is a command of its own (redis-benchmark ... ZRANGE myzset 0 9), not a -t name.
+    custom = test.split() if " " in test else None
+    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "-n", str(requests),
             "-c", str(clients), "-P", str(pipeline), "-d", str(size), "-r", str(KEYSPACE), "--csv"]
-    what = "redis-benchmark -t %s -c %d -P %d -d %d" % (test, clients, pipeline, size)
+    argv += custom if custom else ["-t", test]
+    what = "redis-benchmark %s -c %d -P %d -d %d" % (test if custom else "-t " + test, clients, pipeline, size)
     t0 = cpu_ticks(srv.pid)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             preexec_fn=die_with_parent)
@@ -83,7 +96,8 @@ def bench_run(srv, test, clients, pipeline, size, requests, timeout_s):
     t1 = cpu_ticks(srv.pid)
     srv.check_alive(what)
     # "SET","rps","avg","min","p50","p95","p99","max"
-    rows = [l for l in text.splitlines() if l.startswith('"%s",' % test.upper())]
+    title = '"%s",' % (test if custom else test.upper())
+    rows = [l for l in text.splitlines() if l.startswith(title)]
     if rc != 0 or not rows:
         return {"error": "rc=%s: %s" % (rc, " ".join(text.strip().splitlines()[-2:])[:200])}
     f = rows[-1].replace('"', "").split(",")
@@ -553,6 +567,8 @@ def parse_args(argv):
                         "keys in db 0 and db 1; default 1 round)")
     m.add_argument("--durability", action="store_true",
                    help="SET ops/s with appendfsync everysec and always; SAVE, BGSAVE and load time of --keys keys")
+    m.add_argument("--queue", action="store_true",
+                   help="50 producers LPUSH, 50 consumers BRPOP on one list: items/s and p99 side by side")
     m.add_argument("--hot-path", action="store_true",
                    help="system calls (by name) and CPU time per request for PING, GET and SET at -c 1 -P 1 and "
                         "-c 50 -P 16, redis-clone against the ceiling server (or --ref-cmd), with the performance "
@@ -679,6 +695,9 @@ def main(argv):
         elif args.durability:
             from durability import mode_durability
             mode_durability(pair, args, failures)
+        elif args.queue:
+            from job_queue import mode_queue
+            mode_queue(pair, args, failures)
         elif args.hot_path:
             from hot_path import mode_hot_path
             mode_hot_path(pair, args, failures)
