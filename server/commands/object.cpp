@@ -38,8 +38,10 @@ std::optional<int64_t> int_encoded_value(const Entry& entry) {
   return parse_int64(value);
 }
 
-// OBJECT ENCODING's name for an aggregate: its compact encoding, or "hashtable".
+// OBJECT ENCODING's name for an aggregate: "quicklist" for a list (Redis 7.0's only list encoding), else
+// its compact encoding, or "hashtable".
 std::string_view aggregate_encoding_name(const Entry& entry) {
+  if (entry.type() == ValueType::List) return "quicklist";
   if (entry.aggregate_encoding() == AggregateEncoding::Table) return "hashtable";
   return entry.type() == ValueType::Set ? "intset" : "listpack";
 }
