@@ -1,5 +1,7 @@
 #include "store/list_value.h"
 
+#include <malloc.h>
+
 namespace rc::list_value {
 
 Entry* create(std::string_view key, const EncodingLimits& limits, int64_t expire_at_ms) {
@@ -14,7 +16,10 @@ void destroy(void* aggregate) noexcept { delete static_cast<Quicklist*>(aggregat
 
 void* copy(const void* aggregate) { return new Quicklist(*static_cast<const Quicklist*>(aggregate)); }
 
-size_t memory(const void* aggregate) { return static_cast<const Quicklist*>(aggregate)->allocated_bytes(); }
+size_t memory(const void* aggregate) {
+  const auto* list = static_cast<const Quicklist*>(aggregate);
+  return malloc_usable_size(const_cast<Quicklist*>(list)) + list->allocated_bytes();
+}
 
 size_t free_effort(const void* aggregate) { return static_cast<const Quicklist*>(aggregate)->node_count(); }
 

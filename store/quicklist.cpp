@@ -54,11 +54,8 @@ uint32_t read_u32(const void* data) {
 }  // namespace
 
 Quicklist::Quicklist(int fill, int compress_depth)
-    : fill_(static_cast<int16_t>(std::clamp(fill, kMinFill, kMaxFill - 1))),
-      compress_depth_(static_cast<uint16_t>(std::clamp(compress_depth, 0, kMaxCompressDepth))) {
-  // kMaxFill itself does not fit an int16; a count limit that high behaves the same as kMaxFill - 1,
-  // since a node reaches kSafetyLimit bytes long before.
-}
+    : fill_(std::clamp(fill, kMinFill, kMaxFill)),
+      compress_depth_(static_cast<uint16_t>(std::clamp(compress_depth, 0, kMaxCompressDepth))) {}
 
 Quicklist::Quicklist(const Quicklist& other) : fill_(other.fill_), compress_depth_(other.compress_depth_) {
   for (const Node* node = other.head_; node != nullptr; node = node->next) {
@@ -441,7 +438,7 @@ void Quicklist::append_node(Listpack elements) {
 // ---- measures ----
 
 size_t Quicklist::allocated_bytes() const {
-  size_t total = malloc_usable_size(const_cast<Quicklist*>(this));
+  size_t total = 0;
   for (const Node* node = head_; node != nullptr; node = node->next) {
     total += malloc_usable_size(const_cast<Node*>(node)) + malloc_usable_size(node->data);
   }

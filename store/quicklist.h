@@ -17,6 +17,7 @@
 // during the visit that yields them.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,7 +32,7 @@ class Quicklist {
 
   // Redis's bounds for the options (quicklistSetFill, the compress depth's 16 bits).
   static constexpr int kMinFill = -5;
-  static constexpr int kMaxFill = 1 << 15;
+  static constexpr int kMaxFill = (1 << 15) - 1;
   static constexpr int kMaxCompressDepth = (1 << 16) - 1;
 
   // Out-of-range options are clamped as Redis clamps them.
@@ -72,10 +73,15 @@ class Quicklist {
   // saves each node's listpack as it is.
   template <typename Visit>
   void for_each_node(Visit&& visit) const;
+  // Calls save(std::string_view bytes, size_t listpack_size, bool compressed) for every node, head first:
+  // its listpack's bytes, or its LZF block as kept, which the RDB writer stores as it is (as Redis does).
+  template <typename Save>
+  void for_each_stored_node(Save&& save) const;
   // Appends a whole node (the RDB loader, a node that passed validation); an empty listpack is ignored.
   void append_node(Listpack elements);
 
-  // Bytes taken from the allocator (MEMORY USAGE): this object, every node, every listpack or LZF block.
+  // Bytes taken from the allocator (MEMORY USAGE) by every node and every listpack or LZF block (not by
+  // this object, which its owner allocated).
   size_t allocated_bytes() const;
   // How many nodes are held compressed (for tests and DEBUG OBJECT).
   size_t compressed_node_count() const;
@@ -135,7 +141,7 @@ class Quicklist {
   Node* tail_ = nullptr;
   size_t count_ = 0;
   uint32_t node_count_ = 0;
-  int16_t fill_;
+  int32_t fill_;
   uint16_t compress_depth_;
 };
 
@@ -181,6 +187,20 @@ void Quicklist::visit(size_t start, bool backwards, Visit&& visit) const {
 template <typename Visit>
 void Quicklist::for_each_node(Visit&& visit) const {
   for (const Node* node = head_; node != nullptr; node = node->next) with_elements(node, visit);
+}
+
+template <typename Save>
+void Quicklist::for_each_stored_node(Save&& save) const {
+  for (const Node* node = head_; node != nullptr; node = node->next) {
+    const auto* data = static_cast<const char*>(node->data);
+    if (node->compressed) {
+      uint32_t size;
+      std::memcpy(&size, data, sizeof(size));
+      save(std::string_view(data + sizeof(size), size), size_t{node->bytes}, true);
+    } else {
+      save(std::string_view(data, node->bytes), size_t{node->bytes}, false);
+    }
+  }
 }
 
 }  // namespace rc
