@@ -151,16 +151,18 @@ void handle_lpos(CommandContext& ctx) {
   const auto options = lpos_options_or_reply(ctx);
   if (!options) return;
   const bool backwards = options->rank < 0;
-  // -INT64_MIN does not exist; such a rank still means "from the tail", and any match is past it.
-  const uint64_t rank = backwards ? uint64_t{0} - static_cast<uint64_t>(options->rank)
-                                  : static_cast<uint64_t>(options->rank);
+  // RANK -9223372036854775808 has no positive counterpart: Redis's negation leaves it negative, so every
+  // match from the tail qualifies and COUNT never stops the search (its arithmetic overflows too).
+  const bool lowest_rank = options->rank == INT64_MIN;
+  const uint64_t rank = lowest_rank ? 1 : backwards ? static_cast<uint64_t>(-options->rank)
+                                                    : static_cast<uint64_t>(options->rank);
   ctx.read_key(ctx.arg(1), [&](const Entry* list) {
     if (list == nullptr) return options->count ? ctx.out.array(0) : ctx.out.null();
     if (ctx.wrong_type(list, ValueType::List)) return;
     const Quicklist& elements = list_value::elements(*list);
     const size_t length = elements.size();
     const auto maxlen = static_cast<uint64_t>(options->maxlen);
-    const auto wanted = static_cast<uint64_t>(options->count.value_or(1));
+    const auto wanted = lowest_rank && options->count ? 0 : static_cast<uint64_t>(options->count.value_or(1));
     std::vector<int64_t> found;
     uint64_t scanned = 0;
     uint64_t matches = 0;
