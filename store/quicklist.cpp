@@ -325,6 +325,7 @@ void Quicklist::insert_in_node(Node* node, size_t offset, std::string_view value
   single.append(value);
   if (offset == 0) {
     link_before(node, new_node(std::move(single)));
+    settle(node->prev);
     return;
   }
   if (offset < node->count) {
