@@ -54,6 +54,15 @@ inline constexpr std::string_view kNumkeysNotPositive = "ERR numkeys should be g
 inline constexpr std::string_view kNumkeysOverArgs = "ERR Number of keys can't be greater than number of args";
 inline constexpr std::string_view kLimitNegative = "ERR LIMIT can't be negative";
 
+// Lists.
+inline constexpr std::string_view kIndexOutOfRange = "ERR index out of range";
+inline constexpr std::string_view kMpopCountNotPositive = "ERR count should be greater than 0";
+inline constexpr std::string_view kLposRankZero =
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to "
+    "start from the end of the list";
+inline constexpr std::string_view kLposCountNegative = "ERR COUNT can't be negative";
+inline constexpr std::string_view kLposMaxlenNegative = "ERR MAXLEN can't be negative";
+
 // Write commands (and PING) while the disk cannot keep up: the last background save failed (with save
 // points configured and stop-writes-on-bgsave-error yes), or the AOF cannot be written.
 inline constexpr std::string_view kMisconfBgsave =

@@ -12,6 +12,7 @@
 #include "store/aof/command_reader.h"
 #include "store/clock.h"
 #include "store/hash_value.h"
+#include "store/list_value.h"
 #include "store/keyspace.h"
 #include "store/rdb/rdb_writer.h"
 #include "store/set_value.h"
@@ -22,11 +23,11 @@ using aof_io::write_all;
 
 namespace {
 
-// Redis's AOF_REWRITE_ITEMS_PER_CMD: a big hash or set becomes several commands of at most this many
+// Redis's AOF_REWRITE_ITEMS_PER_CMD: a big list, hash or set becomes several commands of at most this many
 // fields or members each, so that no single command is huge.
 constexpr size_t kItemsPerCommand = 64;
 
-// The commands that rebuild one hash or set: `command` key item..., a new one every kItemsPerCommand
+// The commands that rebuild one list, hash or set: `command` key item..., a new one every kItemsPerCommand
 // items (an item is a field and its value, or a member).
 class ItemCommands {
  public:
@@ -78,6 +79,15 @@ bool write_key(std::string& out, const Entry& entry) {
       hset.finish();
       return true;
     }
+    case ValueType::List: {
+      ItemCommands rpush(out, "RPUSH", entry.key(), 1);
+      list_value::elements(entry).visit(0, false, [&](const ListpackElement& element) {
+        rpush.add(element.to_string());
+        return true;
+      });
+      rpush.finish();
+      return true;
+    }
     case ValueType::Set: {
       ItemCommands sadd(out, "SADD", entry.key(), 1);
       set_value::for_each(entry, [&](std::string_view member) { sadd.add(std::string(member)); });
@@ -90,8 +100,9 @@ bool write_key(std::string& out, const Entry& entry) {
 }
 
 // The base in AOF form: SELECT, then for every live key of every non-empty database the commands that
-// rebuild it: SET with PXAT for a string; HSET or SADD, then PEXPIREAT when it has a TTL, for a hash or a
-// set, as Redis's rewriteAppendOnlyFile (which writes HMSET where we write HSET, the same change).
+// rebuild it: SET with PXAT for a string; RPUSH, HSET or SADD, then PEXPIREAT when it has a TTL, for a
+// list, hash or set, as Redis's rewriteAppendOnlyFile (which writes HMSET where we write HSET, the same
+// change).
 bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms, int64_t key_delay_us) {
   std::string out;
   bool writable = true;

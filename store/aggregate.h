@@ -4,6 +4,7 @@
 // type and encoding:
 //   Hash  Compact: a listpack blob of field,value,...        Table: a HashTable of field -> value entries
 //   Set   Compact: an intset blob                             Table: a HashTable of member entries (no value)
+//   List  Compact: a Quicklist (store/quicklist.h), always
 // Each type's own file (store/hash_value.h, store/set_value.h) knows the details; this is the dispatch.
 #include <cstddef>
 
@@ -12,7 +13,7 @@
 namespace rc {
 
 // What freeing the entry's value costs, as Redis's lazyfreeGetFreeEffort: the elements of a value held as a
-// table, else 1. UNLINK (and DEL with lazyfree-lazy-user-del yes) hands a value whose effort is above
+// table, the nodes of a list, else 1. UNLINK (and DEL with lazyfree-lazy-user-del yes) hands a value whose effort is above
 // kLazyFreeThreshold to the lazy-free thread, as Redis's LAZYFREE_THRESHOLD.
 size_t free_effort(const Entry& entry);
 inline constexpr size_t kLazyFreeThreshold = 64;

@@ -1,4 +1,7 @@
 #pragma once
+// How lists fill and compress their nodes (list-max-listpack-size, list-compress-depth; store/quicklist.h):
+// a new list takes the values current when it is created, as Redis's quicklistSetOptions.
+//
 // When a hash or set outgrows its compact encoding (listpack, intset) and becomes a hash table, as Redis
 // decides from hash-max-listpack-entries/value and set-max-intset-entries. Held by the keyspace, set from
 // the configuration (Server::apply_config), read by every write that may grow a value.
@@ -11,10 +14,14 @@ struct EncodingLimits {
   std::atomic<size_t> hash_max_listpack_entries{512};
   std::atomic<size_t> hash_max_listpack_value{64};
   std::atomic<size_t> set_max_intset_entries{512};
+  std::atomic<int> list_max_listpack_size{-2};
+  std::atomic<int> list_compress_depth{0};
 
   size_t hash_entries() const { return hash_max_listpack_entries.load(std::memory_order_relaxed); }
   size_t hash_value() const { return hash_max_listpack_value.load(std::memory_order_relaxed); }
   size_t set_entries() const { return set_max_intset_entries.load(std::memory_order_relaxed); }
+  int list_fill() const { return list_max_listpack_size.load(std::memory_order_relaxed); }
+  int list_compress() const { return list_compress_depth.load(std::memory_order_relaxed); }
 };
 
 }  // namespace rc

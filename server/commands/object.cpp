@@ -18,6 +18,7 @@
 #include "server/commands/registry.h"
 #include "server/server.h"
 #include "store/clock.h"
+#include "store/list_value.h"
 #include "store/rdb/rdb_writer.h"
 
 namespace rc {
@@ -38,8 +39,10 @@ std::optional<int64_t> int_encoded_value(const Entry& entry) {
   return parse_int64(value);
 }
 
-// OBJECT ENCODING's name for an aggregate: its compact encoding, or "hashtable".
+// OBJECT ENCODING's name for an aggregate: "quicklist" for a list (Redis 7.0's only list encoding), else
+// its compact encoding, or "hashtable".
 std::string_view aggregate_encoding_name(const Entry& entry) {
+  if (entry.type() == ValueType::List) return "quicklist";
   if (entry.aggregate_encoding() == AggregateEncoding::Table) return "hashtable";
   return entry.type() == ValueType::Set ? "intset" : "listpack";
 }
@@ -138,15 +141,27 @@ void handle_memory_help(CommandContext& ctx) {
 
 // ---- DEBUG ----
 
+// What Redis's DEBUG OBJECT adds for a list: its nodes, their average fill, the fill option, how many nodes
+// are compressed and the listpacks' total size.
+std::string quicklist_details(const Quicklist& list) {
+  size_t listpack_bytes = 0;
+  list.for_each_stored_node([&](std::string_view, size_t size, bool) { listpack_bytes += size; });
+  const double average = list.node_count() == 0 ? 0 : static_cast<double>(list.size()) / list.node_count();
+  return fmt::format(" ql_nodes:{} ql_avg_node:{:.2f} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+                     list.node_count(), average, list.fill(), list.compress_depth() != 0 ? 1 : 0, listpack_bytes);
+}
+
 // serializedlength: the bytes the value takes in an RDB file as our writer writes it, without LZF (Redis
 // counts its compressed size when rdbcompression is on).
 void debug_object(CommandContext& ctx) {
   ctx.db().read(ctx.arg(2), [&](const Entry* entry) {
     if (entry == nullptr) return ctx.out.error(errors::kNoSuchKey);
     const int64_t lru_clock = (unix_time_ms() / 1000) & ((1 << 24) - 1);
-    ctx.out.simple(fmt::format("Value at:{} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",
-                               static_cast<const void*>(entry), refcount(*entry), encoding_name(*entry),
-                               rdb::serialized_value_length(*entry), lru_clock));
+    std::string text = fmt::format("Value at:{} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",
+                                   static_cast<const void*>(entry), refcount(*entry), encoding_name(*entry),
+                                   rdb::serialized_value_length(*entry), lru_clock);
+    if (entry->type() == ValueType::List) text += quicklist_details(list_value::elements(*entry));
+    ctx.out.simple(text);
   });
 }
 

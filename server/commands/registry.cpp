@@ -26,6 +26,9 @@ CommandTable build_command_table() {
   register_sets(table);
   register_set_random(table);
   register_set_algebra(table);
+  register_lists(table);
+  register_list_ranges(table);
+  register_list_moves(table);
   return table;
 }
 

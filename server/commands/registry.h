@@ -26,5 +26,8 @@ void register_hash_random(CommandTable& table);
 void register_sets(CommandTable& table);
 void register_set_random(CommandTable& table);
 void register_set_algebra(CommandTable& table);
+void register_lists(CommandTable& table);
+void register_list_ranges(CommandTable& table);
+void register_list_moves(CommandTable& table);
 
 }  // namespace rc

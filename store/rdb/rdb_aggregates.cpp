@@ -1,4 +1,4 @@
-// Hashes and sets in RDB files, both ways, as Redis 7.0's rdbSaveObject and rdbLoadObject handle them.
+// Hashes and sets in RDB files (lists are in rdb_lists.cpp), both ways, as Redis 7.0's rdbSaveObject and rdbLoadObject handle them.
 //
 // Writing: a listpack hash and an intset set go out as their blob (HASH_LISTPACK, SET_INTSET), a table as
 // a count followed by its strings (HASH, SET), each string in Redis's encodings (integers, LZF).
@@ -50,6 +50,8 @@ uint8_t value_type_byte(const Entry& entry) {
       return compact ? kTypeHashListpack : kTypeHash;
     case ValueType::Set:
       return compact ? kTypeSetIntset : kTypeSet;
+    case ValueType::List:
+      return kTypeListQuicklist2;
     default:
       return 0xFF;
   }
@@ -120,6 +122,10 @@ bool RdbParser::is_aggregate_type(uint8_t type) {
     case kTypeSetIntset:
     case kTypeHashZiplist:
     case kTypeHashListpack:
+    case kTypeList:
+    case kTypeListZiplist:
+    case kTypeListQuicklist:
+    case kTypeListQuicklist2:
       return true;
     default:
       return false;
@@ -138,6 +144,11 @@ EntryPtr RdbParser::read_aggregate(uint8_t type, const std::string& key, int64_t
       return read_hash(key, expire_at_ms);
     case kTypeSetIntset:
       return read_intset(key, expire_at_ms);
+    case kTypeList:
+    case kTypeListZiplist:
+    case kTypeListQuicklist:
+    case kTypeListQuicklist2:
+      return read_list(type, key, expire_at_ms);
     default:
       return read_hash_blob(type, key, expire_at_ms);
   }

@@ -326,8 +326,8 @@ void RdbParser::reject_type(uint8_t type, uint64_t start) {
   if (name.empty()) fail(start, fmt::format("unknown opcode or value type {} (0x{:02x})", type, type));
   std::string key;
   read_string(key, "key");
-  fail(start, fmt::format("value type {} ({}) of key '{}' is not supported: redis-clone stores strings, hashes "
-                          "and sets", type, name, printable(key)));
+  fail(start, fmt::format("value type {} ({}) of key '{}' is not supported: redis-clone stores strings, lists, "
+                          "hashes and sets", type, name, printable(key)));
 }
 
 namespace {

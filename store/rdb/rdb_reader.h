@@ -97,6 +97,8 @@ class RdbParser {
   EntryPtr read_hash(const std::string& key, int64_t expire_at_ms);
   EntryPtr read_intset(const std::string& key, int64_t expire_at_ms);
   EntryPtr read_hash_blob(uint8_t type, const std::string& key, int64_t expire_at_ms);
+  // store/rdb/rdb_lists.cpp.
+  EntryPtr read_list(uint8_t type, const std::string& key, int64_t expire_at_ms);
   [[noreturn]] void fail_value(uint64_t offset, const std::string& key, std::string_view problem) const;
 
   std::unique_ptr<ByteSource> source_;

@@ -135,6 +135,13 @@ void RdbWriter::string(std::string_view value) {
   raw(value.data(), value.size());
 }
 
+void RdbWriter::lzf_blob(std::string_view compressed, size_t original_size) {
+  byte((kLengthEncoded << 6) | kEncodingLzf);
+  length(compressed.size());
+  length(original_size);
+  raw(compressed.data(), compressed.size());
+}
+
 bool RdbWriter::try_lzf(std::string_view value) {
   const size_t capacity = value.size() - 4;
   if (scratch_.size() < capacity) scratch_.resize(capacity);
@@ -210,6 +217,8 @@ void RdbWriter::value(const Entry& entry) {
       return write_hash(entry);
     case ValueType::Set:
       return write_set(entry);
+    case ValueType::List:
+      return write_list(entry);
     default:
       if (error_ == 0) error_ = ENOTSUP;
   }

@@ -48,7 +48,8 @@ class RdbWriter {
   void key_value(std::string_view key, std::string_view value, int64_t expire_at_ms);
   // The same for a key of any type we store, with its own expiry: a string as above; a hash as
   // HASH_LISTPACK (its listpack blob) or HASH (a count, then fields and values); a set as SET_INTSET (its
-  // intset blob) or SET (a count, then members), as Redis 7.0 writes each encoding.
+  // intset blob) or SET (a count, then members); a list as LIST_QUICKLIST_2 (its nodes' listpacks, a
+  // compressed node as its LZF block), as Redis 7.0 writes each encoding.
   void key_entry(const Entry& entry);
   // Only the value's bytes, as key_entry writes them after the type and key.
   void value(const Entry& entry);
@@ -74,6 +75,9 @@ class RdbWriter {
   // store/rdb/rdb_aggregates.cpp: the aggregate types' values.
   void write_hash(const Entry& hash);
   void write_set(const Entry& set);
+  void write_list(const Entry& list);
+  // A string already LZF-compressed elsewhere (a compressed list node), in the LZF string encoding.
+  void lzf_blob(std::string_view compressed, size_t original_size);
 
   WriteOptions options_;
   int fd_ = -1;

@@ -526,12 +526,12 @@ def test_other_value_types_are_refused_with_their_name(start_server, tmp_path):
     redis = start_in(start_server, tmp_path, binary=REFERENCE_REDIS)
     with redis.connect() as c:
         ok(c, "SET", "s", "v")
-        assert c.command("RPUSH", "l", "a") == b":1\r\n"
+        assert c.command("XADD", "st", "1-1", "f", "v") == b"$3\r\n1-1\r\n"
         ok(c, "SAVE")
     assert stop(redis) == 0
     rc, log = start_expecting_failure(tmp_path)
     assert rc == 1
-    assert re.search(r"at byte offset \d+: value type 18 \(list-quicklist-2\) of key 'l' is not supported", log), \
+    assert re.search(r"at byte offset \d+: value type 19 \(stream-listpacks-2\) of key 'st' is not supported", log), \
         log[-3000:]
 
 

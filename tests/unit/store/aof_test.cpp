@@ -230,6 +230,19 @@ TEST_CASE("AOF: every write command propagates when it changes the dataset") {
       {"hdel", {{{"HSET", "h", "f", "v", "g", "w"}}, {"HDEL", "h", "f"}}},
       {"hincrby", {{}, {"HINCRBY", "h", "f", "5"}}},
       {"hincrbyfloat", {{}, {"HINCRBYFLOAT", "h", "f", "1.5"}}},
+      {"lpush", {{}, {"LPUSH", "l", "a"}}},
+      {"rpush", {{}, {"RPUSH", "l", "a"}}},
+      {"lpushx", {{{"RPUSH", "l", "a"}}, {"LPUSHX", "l", "b"}}},
+      {"rpushx", {{{"RPUSH", "l", "a"}}, {"RPUSHX", "l", "b"}}},
+      {"lpop", {{{"RPUSH", "l", "a"}}, {"LPOP", "l"}}},
+      {"rpop", {{{"RPUSH", "l", "a", "b"}}, {"RPOP", "l", "1"}}},
+      {"linsert", {{{"RPUSH", "l", "a"}}, {"LINSERT", "l", "BEFORE", "a", "b"}}},
+      {"lset", {{{"RPUSH", "l", "a"}}, {"LSET", "l", "0", "b"}}},
+      {"ltrim", {{{"RPUSH", "l", "a", "b"}}, {"LTRIM", "l", "1", "1"}}},
+      {"lrem", {{{"RPUSH", "l", "a", "b"}}, {"LREM", "l", "0", "a"}}},
+      {"lmove", {{{"RPUSH", "l", "a"}}, {"LMOVE", "l", "m", "LEFT", "RIGHT"}}},
+      {"rpoplpush", {{{"RPUSH", "l", "a", "b"}}, {"RPOPLPUSH", "l", "l"}}},
+      {"lmpop", {{{"RPUSH", "l", "a"}}, {"LMPOP", "2", "m", "l", "LEFT", "COUNT", "3"}}},
   };
   // Write commands that never touch keys.
   const std::vector<std::string_view> keyless = {"function"};
