@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "protocol/numbers.h"
 #include "server/aof_io.h"
 #include "store/aof/command_reader.h"
 #include "store/clock.h"
@@ -15,6 +16,7 @@
 #include "store/keyspace.h"
 #include "store/rdb/rdb_writer.h"
 #include "store/set_value.h"
+#include "store/zset_value.h"
 
 namespace rc {
 
@@ -22,7 +24,7 @@ using aof_io::write_all;
 
 namespace {
 
-// Redis's AOF_REWRITE_ITEMS_PER_CMD: a big hash or set becomes several commands of at most this many
+// Redis's AOF_REWRITE_ITEMS_PER_CMD: a big hash, set or sorted set becomes several commands of at most this many
 // fields or members each, so that no single command is huge.
 constexpr size_t kItemsPerCommand = 64;
 
@@ -84,14 +86,24 @@ bool write_key(std::string& out, const Entry& entry) {
       sadd.finish();
       return true;
     }
+    case ValueType::ZSet: {
+      // ZADD score member..., the score as "%.17g" (Redis's rioWriteBulkDouble).
+      ItemCommands zadd(out, "ZADD", entry.key(), 2);
+      zset_value::for_each(entry, [&](std::string_view member, double score) {
+        zadd.add(format_double(score));
+        zadd.add(std::string(member));
+      });
+      zadd.finish();
+      return true;
+    }
     default:
       return false;
   }
 }
 
 // The base in AOF form: SELECT, then for every live key of every non-empty database the commands that
-// rebuild it: SET with PXAT for a string; HSET or SADD, then PEXPIREAT when it has a TTL, for a hash or a
-// set, as Redis's rewriteAppendOnlyFile (which writes HMSET where we write HSET, the same change).
+// rebuild it: SET with PXAT for a string; HSET, SADD or ZADD, then PEXPIREAT when it has a TTL, for a hash,
+// a set or a sorted set, as Redis's rewriteAppendOnlyFile (which writes HMSET where we write HSET, the same change).
 bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms, int64_t key_delay_us) {
   std::string out;
   bool writable = true;

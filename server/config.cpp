@@ -81,16 +81,21 @@ constexpr Parameter kParameters[] = {
     {"io-threads", Type::Integer, "1", false, 1, 128},
     {"cluster-enabled", Type::Bool, "no", false},
     {"replica-read-only", Type::Bool, "yes", false},
-    // When a hash or set leaves its compact encoding (listpack, intset) for a hash table, as Redis decides.
+    // When a hash, set or sorted set leaves its compact encoding (listpack, intset) for a hash table or a
+    // skiplist, as Redis decides.
     {"hash-max-listpack-entries", Type::Integer, "512", true, 0, INT64_MAX},
     {"hash-max-listpack-value", Type::Memory, "64", true, 0, INT64_MAX},
     {"set-max-intset-entries", Type::Integer, "512", true, 0, INT64_MAX},
+    {"zset-max-listpack-entries", Type::Integer, "128", true, 0, INT64_MAX},
+    {"zset-max-listpack-value", Type::Memory, "64", true, 0, INT64_MAX},
 };
 
 // Redis 7.0's older names of some parameters, which CONFIG GET/SET and config files still accept.
 constexpr std::pair<std::string_view, std::string_view> kAliases[] = {
     {"hash-max-ziplist-entries", "hash-max-listpack-entries"},
     {"hash-max-ziplist-value", "hash-max-listpack-value"},
+    {"zset-max-ziplist-entries", "zset-max-listpack-entries"},
+    {"zset-max-ziplist-value", "zset-max-listpack-value"},
 };
 
 const Parameter* find_parameter(std::string_view name) {

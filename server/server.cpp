@@ -125,6 +125,8 @@ void Server::apply_config() {
   limits.hash_max_listpack_entries = static_cast<size_t>(config_.integer("hash-max-listpack-entries"));
   limits.hash_max_listpack_value = static_cast<size_t>(config_.integer("hash-max-listpack-value"));
   limits.set_max_intset_entries = static_cast<size_t>(config_.integer("set-max-intset-entries"));
+  limits.zset_max_listpack_entries = static_cast<size_t>(config_.integer("zset-max-listpack-entries"));
+  limits.zset_max_listpack_value = static_cast<size_t>(config_.integer("zset-max-listpack-value"));
 }
 
 Server::Server() : Server(*new Config()) { owned_config_.reset(&config_); }

@@ -3,11 +3,13 @@
 #include "store/hash_table.h"
 #include "store/hash_value.h"
 #include "store/set_value.h"
+#include "store/zset_value.h"
 
 namespace rc {
 
 size_t free_effort(const Entry& entry) {
   if (entry.is_string() || entry.aggregate_encoding() == AggregateEncoding::Compact) return 1;
+  if (entry.type() == ValueType::ZSet) return zset_value::free_effort(entry);
   return static_cast<const HashTable*>(entry.aggregate())->size();
 }
 
@@ -18,6 +20,8 @@ void destroy_aggregate(ValueType type, AggregateEncoding encoding, void* aggrega
       return hash_value::destroy(encoding, aggregate);
     case ValueType::Set:
       return set_value::destroy(encoding, aggregate);
+    case ValueType::ZSet:
+      return zset_value::destroy(encoding, aggregate);
     default:
       return;
   }
@@ -29,6 +33,8 @@ void* copy_aggregate(ValueType type, AggregateEncoding encoding, const void* agg
       return hash_value::copy(encoding, aggregate);
     case ValueType::Set:
       return set_value::copy(encoding, aggregate);
+    case ValueType::ZSet:
+      return zset_value::copy(encoding, aggregate);
     default:
       return nullptr;
   }
@@ -41,6 +47,8 @@ size_t aggregate_memory(ValueType type, AggregateEncoding encoding, const void* 
       return hash_value::memory(encoding, aggregate);
     case ValueType::Set:
       return set_value::memory(encoding, aggregate);
+    case ValueType::ZSet:
+      return zset_value::memory(encoding, aggregate);
     default:
       return 0;
   }

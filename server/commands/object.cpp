@@ -38,9 +38,11 @@ std::optional<int64_t> int_encoded_value(const Entry& entry) {
   return parse_int64(value);
 }
 
-// OBJECT ENCODING's name for an aggregate: its compact encoding, or "hashtable".
+// OBJECT ENCODING's name for an aggregate: its compact encoding, or "hashtable" ("skiplist" for a sorted set).
 std::string_view aggregate_encoding_name(const Entry& entry) {
-  if (entry.aggregate_encoding() == AggregateEncoding::Table) return "hashtable";
+  if (entry.aggregate_encoding() == AggregateEncoding::Table) {
+    return entry.type() == ValueType::ZSet ? "skiplist" : "hashtable";
+  }
   return entry.type() == ValueType::Set ? "intset" : "listpack";
 }
 

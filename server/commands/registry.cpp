@@ -26,6 +26,11 @@ CommandTable build_command_table() {
   register_sets(table);
   register_set_random(table);
   register_set_algebra(table);
+  register_zsets(table);
+  register_zset_ranges(table);
+  register_zset_pops(table);
+  register_zset_random(table);
+  register_zset_algebra(table);
   return table;
 }
 

@@ -26,5 +26,10 @@ void register_hash_random(CommandTable& table);
 void register_sets(CommandTable& table);
 void register_set_random(CommandTable& table);
 void register_set_algebra(CommandTable& table);
+void register_zsets(CommandTable& table);
+void register_zset_ranges(CommandTable& table);
+void register_zset_pops(CommandTable& table);
+void register_zset_random(CommandTable& table);
+void register_zset_algebra(CommandTable& table);
 
 }  // namespace rc

@@ -50,6 +50,8 @@ uint8_t value_type_byte(const Entry& entry) {
       return compact ? kTypeHashListpack : kTypeHash;
     case ValueType::Set:
       return compact ? kTypeSetIntset : kTypeSet;
+    case ValueType::ZSet:
+      return compact ? kTypeZsetListpack : kTypeZset2;
     default:
       return 0xFF;
   }
@@ -122,7 +124,7 @@ bool RdbParser::is_aggregate_type(uint8_t type) {
     case kTypeHashListpack:
       return true;
     default:
-      return false;
+      return is_zset_type(type);
   }
 }
 
@@ -138,6 +140,12 @@ EntryPtr RdbParser::read_aggregate(uint8_t type, const std::string& key, int64_t
       return read_hash(key, expire_at_ms);
     case kTypeSetIntset:
       return read_intset(key, expire_at_ms);
+    case kTypeZset:
+    case kTypeZset2:
+      return read_zset(type, key, expire_at_ms);
+    case kTypeZsetZiplist:
+    case kTypeZsetListpack:
+      return read_zset_blob(type, key, expire_at_ms);
     default:
       return read_hash_blob(type, key, expire_at_ms);
   }

@@ -210,6 +210,8 @@ void RdbWriter::value(const Entry& entry) {
       return write_hash(entry);
     case ValueType::Set:
       return write_set(entry);
+    case ValueType::ZSet:
+      return write_zset(entry);
     default:
       if (error_ == 0) error_ = ENOTSUP;
   }

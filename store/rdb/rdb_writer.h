@@ -74,6 +74,8 @@ class RdbWriter {
   // store/rdb/rdb_aggregates.cpp: the aggregate types' values.
   void write_hash(const Entry& hash);
   void write_set(const Entry& set);
+  // store/rdb/rdb_zsets.cpp.
+  void write_zset(const Entry& zset);
 
   WriteOptions options_;
   int fd_ = -1;
