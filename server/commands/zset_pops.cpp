@@ -106,9 +106,9 @@ void zpop(CommandContext& ctx, PopEnd end) {
   if (ctx.argc() > 3) return ctx.out.error(errors::kSyntax);
   int64_t count = -1;
   if (ctx.argc() == 3) {
+    // Not a number and negative get the same error, as Redis's getPositiveLongFromObjectOrReply.
     const auto value = parse_int64(ctx.arg(2));
-    if (!value) return ctx.out.error(errors::kNotInteger);
-    if (*value < 0) return ctx.out.error(errors::kCountNotPositive);
+    if (!value || *value < 0) return ctx.out.error(errors::kCountNotPositive);
     count = *value;
   }
   const PopReplyShape shape = ctx.out.resp3() && count != -1 ? PopReplyShape::Nested : PopReplyShape::Flat;

@@ -1,6 +1,6 @@
 // ZRANDMEMBER key [count [WITHSCORES]] (Redis's zrandmemberCommand): random members of a sorted set,
 // distinct for a positive count, possibly repeated for a negative one. A count at least the size returns the
-// whole set in order, as Redis does. Never propagated (it changes nothing).
+// whole set from the highest member down, as Redis does. Never propagated (it changes nothing).
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
@@ -51,8 +51,8 @@ void reply_with_count(CommandContext& ctx, int64_t count, bool with_scores) {
       }
       return;
     }
-    if (static_cast<uint64_t>(count) >= size) {
-      return reply_scored(ctx.out, zset_value::range_by_rank(*zset, 0, size - 1, false), with_scores);
+    if (static_cast<uint64_t>(count) >= size) {  // the whole set, from the highest (Redis's zuiNext order)
+      return reply_scored(ctx.out, zset_value::range_by_rank(*zset, 0, size - 1, true), with_scores);
     }
     reply_scored(ctx.out, distinct_picks(*zset, static_cast<size_t>(count)), with_scores);
   });
