@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
+#include <unordered_set>
 #include <vector>
 
 #include "protocol/errors.h"
@@ -19,9 +20,23 @@
 namespace rc {
 namespace {
 
-// `count` distinct members: a partial Fisher-Yates shuffle over the ranks, so each subset is equally likely.
+// `count` distinct members, each subset equally likely. A skiplist much bigger than the count draws ranks
+// until it has enough distinct ones (O(count log n), as Redis's CASE 4); otherwise a partial Fisher-Yates
+// shuffle over a copy of the members.
 zset_value::ScoredList distinct_picks(const Entry& zset, size_t count) {
-  const zset_value::ScoredList all = zset_value::range_by_rank(zset, 0, zset_value::length(zset) - 1, false);
+  const size_t size = zset_value::length(zset);
+  if (zset.aggregate_encoding() == AggregateEncoding::Table && count * 3 <= size) {
+    std::unordered_set<uint64_t> ranks;
+    zset_value::ScoredList picks;
+    picks.reserve(count);
+    while (picks.size() < count) {
+      const uint64_t rank = thread_random() % size;
+      if (!ranks.insert(rank).second) continue;
+      picks.push_back(zset_value::range_by_rank(zset, rank, rank, false).front());
+    }
+    return picks;
+  }
+  const zset_value::ScoredList all = zset_value::range_by_rank(zset, 0, size - 1, false);
   std::vector<size_t> order(all.size());
   std::iota(order.begin(), order.end(), size_t{0});
   zset_value::ScoredList picks;
@@ -43,8 +58,12 @@ void reply_with_count(CommandContext& ctx, int64_t count, bool with_scores) {
     if (count < 0 || count == 1) {
       const uint64_t picks = count < 0 ? 0 - static_cast<uint64_t>(count) : 1;
       ctx.out.array(with_scores && !ctx.out.resp3() ? picks * 2 : picks);
+      // A listpack is copied once rather than walked for every pick.
+      const bool compact = zset->aggregate_encoding() == AggregateEncoding::Compact;
+      const zset_value::ScoredList all = compact ? zset_value::range_by_rank(*zset, 0, size - 1, false)
+                                                 : zset_value::ScoredList{};
       for (uint64_t i = 0; i < picks; ++i) {
-        const zset_value::Scored pick = zset_value::random_element(*zset);
+        const zset_value::Scored pick = compact ? all[thread_random() % size] : zset_value::random_element(*zset);
         if (with_scores && ctx.out.resp3()) ctx.out.array(2);
         ctx.out.bulk(pick.member);
         if (with_scores) ctx.out.double_value(pick.score);
