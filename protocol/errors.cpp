@@ -21,6 +21,10 @@ std::string wrong_arity(std::string_view command_fullname) {
   return fmt::format("ERR wrong number of arguments for '{}' command", command_fullname);
 }
 
+std::string at_least_one_key(std::string_view command_fullname) {
+  return fmt::format("ERR at least 1 input key is needed for '{}' command", command_fullname);
+}
+
 std::string invalid_expire_time(std::string_view command) {
   return fmt::format("ERR invalid expire time in '{}' command", command);
 }

@@ -62,6 +62,20 @@ inline constexpr std::string_view kLposRankZero =
     "start from the end of the list";
 inline constexpr std::string_view kLposCountNegative = "ERR COUNT can't be negative";
 inline constexpr std::string_view kLposMaxlenNegative = "ERR MAXLEN can't be negative";
+// Sorted sets.
+inline constexpr std::string_view kZaddXxAndNx = "ERR XX and NX options at the same time are not compatible";
+inline constexpr std::string_view kZaddGtLtNx = "ERR GT, LT, and/or NX options at the same time are not compatible";
+inline constexpr std::string_view kZaddIncrPairs = "ERR INCR option supports a single increment-element pair";
+inline constexpr std::string_view kScoreNaN = "ERR resulting score is not a number (NaN)";
+inline constexpr std::string_view kMinMaxNotFloat = "ERR min or max is not a float";
+inline constexpr std::string_view kMinMaxNotLex = "ERR min or max not valid string range item";
+inline constexpr std::string_view kLimitNeedsByscoreOrBylex =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+inline constexpr std::string_view kWithscoresWithBylex =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+inline constexpr std::string_view kWeightNotFloat = "ERR weight value is not a float";
+inline constexpr std::string_view kCountNotAboveZero = "ERR count should be greater than 0";
+std::string at_least_one_key(std::string_view command_fullname);  // ...needed for 'zunion' command
 
 // Write commands (and PING) while the disk cannot keep up: the last background save failed (with save
 // points configured and stop-writes-on-bgsave-error yes), or the AOF cannot be written.

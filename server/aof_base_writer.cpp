@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "protocol/numbers.h"
 #include "server/aof_io.h"
 #include "store/aof/command_reader.h"
 #include "store/clock.h"
@@ -16,6 +17,7 @@
 #include "store/keyspace.h"
 #include "store/rdb/rdb_writer.h"
 #include "store/set_value.h"
+#include "store/zset_value.h"
 
 namespace rc {
 
@@ -23,7 +25,7 @@ using aof_io::write_all;
 
 namespace {
 
-// Redis's AOF_REWRITE_ITEMS_PER_CMD: a big list, hash or set becomes several commands of at most this many
+// Redis's AOF_REWRITE_ITEMS_PER_CMD: a big list, hash, set or sorted set becomes several commands of at most this many
 // fields or members each, so that no single command is huge.
 constexpr size_t kItemsPerCommand = 64;
 
@@ -94,15 +96,25 @@ bool write_key(std::string& out, const Entry& entry) {
       sadd.finish();
       return true;
     }
+    case ValueType::ZSet: {
+      // ZADD score member..., the score as "%.17g" (Redis's rioWriteBulkDouble).
+      ItemCommands zadd(out, "ZADD", entry.key(), 2);
+      zset_value::for_each(entry, [&](std::string_view member, double score) {
+        zadd.add(format_double(score));
+        zadd.add(std::string(member));
+      });
+      zadd.finish();
+      return true;
+    }
     default:
       return false;
   }
 }
 
 // The base in AOF form: SELECT, then for every live key of every non-empty database the commands that
-// rebuild it: SET with PXAT for a string; RPUSH, HSET or SADD, then PEXPIREAT when it has a TTL, for a
-// list, hash or set, as Redis's rewriteAppendOnlyFile (which writes HMSET where we write HSET, the same
-// change).
+// rebuild it: SET with PXAT for a string; RPUSH, HSET, SADD or ZADD, then PEXPIREAT when it has a TTL, for
+// a list, hash, set or sorted set, as Redis's rewriteAppendOnlyFile (which writes HMSET where we write HSET,
+// the same change).
 bool write_aof_base(const Keyspace& keyspace, int fd, int64_t now_ms, int64_t key_delay_us) {
   std::string out;
   bool writable = true;

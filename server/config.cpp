@@ -81,13 +81,16 @@ constexpr Parameter kParameters[] = {
     {"io-threads", Type::Integer, "1", false, 1, 128},
     {"cluster-enabled", Type::Bool, "no", false},
     {"replica-read-only", Type::Bool, "yes", false},
-    // When a hash or set leaves its compact encoding (listpack, intset) for a hash table, as Redis decides.
+    // When a hash, set or sorted set leaves its compact encoding (listpack, intset) for a hash table or a
+    // skiplist, as Redis decides.
     {"hash-max-listpack-entries", Type::Integer, "512", true, 0, INT64_MAX},
     {"hash-max-listpack-value", Type::Memory, "64", true, 0, INT64_MAX},
     {"set-max-intset-entries", Type::Integer, "512", true, 0, INT64_MAX},
     // How a list's nodes fill and compress (store/quicklist.h); a list keeps the values it was created with.
     {"list-max-listpack-size", Type::Integer, "-2", true, INT32_MIN, INT32_MAX},
     {"list-compress-depth", Type::Integer, "0", true, 0, INT32_MAX},
+    {"zset-max-listpack-entries", Type::Integer, "128", true, 0, INT64_MAX},
+    {"zset-max-listpack-value", Type::Memory, "64", true, 0, INT64_MAX},
 };
 
 // Redis 7.0's older names of some parameters, which CONFIG GET/SET and config files still accept.
@@ -95,6 +98,8 @@ constexpr std::pair<std::string_view, std::string_view> kAliases[] = {
     {"hash-max-ziplist-entries", "hash-max-listpack-entries"},
     {"hash-max-ziplist-value", "hash-max-listpack-value"},
     {"list-max-ziplist-size", "list-max-listpack-size"},
+    {"zset-max-ziplist-entries", "zset-max-listpack-entries"},
+    {"zset-max-ziplist-value", "zset-max-listpack-value"},
 };
 
 const Parameter* find_parameter(std::string_view name) {

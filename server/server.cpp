@@ -127,6 +127,8 @@ void Server::apply_config() {
   limits.set_max_intset_entries = static_cast<size_t>(config_.integer("set-max-intset-entries"));
   limits.list_max_listpack_size = static_cast<int>(config_.integer("list-max-listpack-size"));
   limits.list_compress_depth = static_cast<int>(config_.integer("list-compress-depth"));
+  limits.zset_max_listpack_entries = static_cast<size_t>(config_.integer("zset-max-listpack-entries"));
+  limits.zset_max_listpack_value = static_cast<size_t>(config_.integer("zset-max-listpack-value"));
 }
 
 Server::Server() : Server(*new Config()) { owned_config_.reset(&config_); }

@@ -4,12 +4,14 @@
 #include "store/hash_value.h"
 #include "store/list_value.h"
 #include "store/set_value.h"
+#include "store/zset_value.h"
 
 namespace rc {
 
 size_t free_effort(const Entry& entry) {
   if (entry.type() == ValueType::List) return list_value::free_effort(entry.aggregate());
   if (entry.is_string() || entry.aggregate_encoding() == AggregateEncoding::Compact) return 1;
+  if (entry.type() == ValueType::ZSet) return zset_value::free_effort(entry);
   return static_cast<const HashTable*>(entry.aggregate())->size();
 }
 
@@ -22,6 +24,8 @@ void destroy_aggregate(ValueType type, AggregateEncoding encoding, void* aggrega
       return set_value::destroy(encoding, aggregate);
     case ValueType::List:
       return list_value::destroy(aggregate);
+    case ValueType::ZSet:
+      return zset_value::destroy(encoding, aggregate);
     default:
       return;
   }
@@ -35,6 +39,8 @@ void* copy_aggregate(ValueType type, AggregateEncoding encoding, const void* agg
       return set_value::copy(encoding, aggregate);
     case ValueType::List:
       return list_value::copy(aggregate);
+    case ValueType::ZSet:
+      return zset_value::copy(encoding, aggregate);
     default:
       return nullptr;
   }
@@ -49,6 +55,8 @@ size_t aggregate_memory(ValueType type, AggregateEncoding encoding, const void* 
       return set_value::memory(encoding, aggregate);
     case ValueType::List:
       return list_value::memory(aggregate);
+    case ValueType::ZSet:
+      return zset_value::memory(encoding, aggregate);
     default:
       return 0;
   }

@@ -5,6 +5,7 @@
 //   Hash  Compact: a listpack blob of field,value,...        Table: a HashTable of field -> value entries
 //   Set   Compact: an intset blob                             Table: a HashTable of member entries (no value)
 //   List  Compact: a Quicklist (store/quicklist.h), always
+//   ZSet  Compact: a listpack blob of member,score,...        Table: a Skiplist (store/skiplist.h)
 // Each type's own file (store/hash_value.h, store/set_value.h) knows the details; this is the dispatch.
 #include <cstddef>
 

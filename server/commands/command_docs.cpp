@@ -39,6 +39,7 @@ std::vector<std::string> acl_categories(const CommandSpec& spec) {
   if (!container && spec.group == "hash") categories.push_back("@hash");
   if (!container && spec.group == "set") categories.push_back("@set");
   if (!container && spec.group == "list") categories.push_back("@list");
+  if (!container && spec.group == "sorted-set") categories.push_back("@sortedset");
   if ((!container && spec.group == "generic") || (spec.flags & kAclKeyspace)) categories.push_back("@keyspace");
   if ((!container && spec.group == "connection") || (spec.flags & kAclConnection)) {
     categories.push_back("@connection");

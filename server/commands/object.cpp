@@ -40,10 +40,12 @@ std::optional<int64_t> int_encoded_value(const Entry& entry) {
 }
 
 // OBJECT ENCODING's name for an aggregate: "quicklist" for a list (Redis 7.0's only list encoding), else
-// its compact encoding, or "hashtable".
+// its compact encoding, or "hashtable" ("skiplist" for a sorted set).
 std::string_view aggregate_encoding_name(const Entry& entry) {
   if (entry.type() == ValueType::List) return "quicklist";
-  if (entry.aggregate_encoding() == AggregateEncoding::Table) return "hashtable";
+  if (entry.aggregate_encoding() == AggregateEncoding::Table) {
+    return entry.type() == ValueType::ZSet ? "skiplist" : "hashtable";
+  }
   return entry.type() == ValueType::Set ? "intset" : "listpack";
 }
 

@@ -29,6 +29,11 @@ CommandTable build_command_table() {
   register_lists(table);
   register_list_ranges(table);
   register_list_moves(table);
+  register_zsets(table);
+  register_zset_ranges(table);
+  register_zset_pops(table);
+  register_zset_random(table);
+  register_zset_algebra(table);
   return table;
 }
 

@@ -29,5 +29,10 @@ void register_set_algebra(CommandTable& table);
 void register_lists(CommandTable& table);
 void register_list_ranges(CommandTable& table);
 void register_list_moves(CommandTable& table);
+void register_zsets(CommandTable& table);
+void register_zset_ranges(CommandTable& table);
+void register_zset_pops(CommandTable& table);
+void register_zset_random(CommandTable& table);
+void register_zset_algebra(CommandTable& table);
 
 }  // namespace rc

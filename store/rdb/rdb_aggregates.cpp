@@ -52,6 +52,8 @@ uint8_t value_type_byte(const Entry& entry) {
       return compact ? kTypeSetIntset : kTypeSet;
     case ValueType::List:
       return kTypeListQuicklist2;
+    case ValueType::ZSet:
+      return compact ? kTypeZsetListpack : kTypeZset2;
     default:
       return 0xFF;
   }
@@ -128,7 +130,7 @@ bool RdbParser::is_aggregate_type(uint8_t type) {
     case kTypeListQuicklist2:
       return true;
     default:
-      return false;
+      return is_zset_type(type);
   }
 }
 
@@ -149,6 +151,12 @@ EntryPtr RdbParser::read_aggregate(uint8_t type, const std::string& key, int64_t
     case kTypeListQuicklist:
     case kTypeListQuicklist2:
       return read_list(type, key, expire_at_ms);
+    case kTypeZset:
+    case kTypeZset2:
+      return read_zset(type, key, expire_at_ms);
+    case kTypeZsetZiplist:
+    case kTypeZsetListpack:
+      return read_zset_blob(type, key, expire_at_ms);
     default:
       return read_hash_blob(type, key, expire_at_ms);
   }

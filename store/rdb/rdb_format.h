@@ -24,14 +24,17 @@ inline constexpr uint8_t kOpExpireTime = 253;    // 4 bytes little endian: Unix 
 inline constexpr uint8_t kOpSelectDb = 254;      // a length: the database of the keys that follow
 inline constexpr uint8_t kOpEof = 255;
 
-// Value types (rdb.h's RDB_TYPE_*): those we read; we write 0, 2, 4, 11, 16 and 18, as Redis 7.0 does.
+// Value types (rdb.h's RDB_TYPE_*): those we read; we write 0, 2, 4, 5, 11, 16, 17 and 18, as Redis 7.0 does.
 inline constexpr uint8_t kTypeString = 0;
 inline constexpr uint8_t kTypeList = 1;           // a count, then the elements as strings (before 3.2)
 inline constexpr uint8_t kTypeSet = 2;            // a count, then the members as strings
+inline constexpr uint8_t kTypeZset = 3;           // a count, then member strings and scores as text
 inline constexpr uint8_t kTypeHash = 4;           // a count, then field and value strings
+inline constexpr uint8_t kTypeZset2 = 5;          // a count, then member strings and binary double scores
 inline constexpr uint8_t kTypeHashZipmap = 9;     // a zipmap blob (Redis before 2.6)
 inline constexpr uint8_t kTypeListZiplist = 10;   // one ziplist blob of the elements (before 3.2)
 inline constexpr uint8_t kTypeSetIntset = 11;     // an intset blob
+inline constexpr uint8_t kTypeZsetZiplist = 12;   // a ziplist blob of member,score (Redis 2.6 to 6.2)
 inline constexpr uint8_t kTypeHashZiplist = 13;   // a ziplist blob of field,value (Redis 2.6 to 6.2)
 inline constexpr uint8_t kTypeListQuicklist = 14; // a node count, then a ziplist blob per node (3.2 to 6.2)
 inline constexpr uint8_t kTypeHashListpack = 16;  // a listpack blob of field,value (Redis 7.0)
@@ -40,6 +43,7 @@ inline constexpr uint8_t kTypeHashListpack = 16;  // a listpack blob of field,va
 inline constexpr uint8_t kTypeListQuicklist2 = 18;
 inline constexpr uint64_t kQuicklistNodePlain = 1;
 inline constexpr uint64_t kQuicklistNodePacked = 2;
+inline constexpr uint8_t kTypeZsetListpack = 17;  // a listpack blob of member,score (Redis 7.0)
 
 // Lengths: the top two bits of the first byte say how the rest is stored.
 inline constexpr uint8_t kLength6Bit = 0;     // 00xxxxxx

@@ -99,6 +99,11 @@ class RdbParser {
   EntryPtr read_hash_blob(uint8_t type, const std::string& key, int64_t expire_at_ms);
   // store/rdb/rdb_lists.cpp.
   EntryPtr read_list(uint8_t type, const std::string& key, int64_t expire_at_ms);
+  // store/rdb/rdb_zsets.cpp: sorted sets.
+  static bool is_zset_type(uint8_t type);
+  EntryPtr read_zset(uint8_t type, const std::string& key, int64_t expire_at_ms);
+  EntryPtr read_zset_blob(uint8_t type, const std::string& key, int64_t expire_at_ms);
+  double read_score(bool binary);
   [[noreturn]] void fail_value(uint64_t offset, const std::string& key, std::string_view problem) const;
 
   std::unique_ptr<ByteSource> source_;

@@ -219,6 +219,8 @@ void RdbWriter::value(const Entry& entry) {
       return write_set(entry);
     case ValueType::List:
       return write_list(entry);
+    case ValueType::ZSet:
+      return write_zset(entry);
     default:
       if (error_ == 0) error_ = ENOTSUP;
   }

@@ -78,6 +78,8 @@ class RdbWriter {
   void write_list(const Entry& list);
   // A string already LZF-compressed elsewhere (a compressed list node), in the LZF string encoding.
   void lzf_blob(std::string_view compressed, size_t original_size);
+  // store/rdb/rdb_zsets.cpp.
+  void write_zset(const Entry& zset);
 
   WriteOptions options_;
   int fd_ = -1;

@@ -243,6 +243,19 @@ TEST_CASE("AOF: every write command propagates when it changes the dataset") {
       {"lmove", {{{"RPUSH", "l", "a"}}, {"LMOVE", "l", "m", "LEFT", "RIGHT"}}},
       {"rpoplpush", {{{"RPUSH", "l", "a", "b"}}, {"RPOPLPUSH", "l", "l"}}},
       {"lmpop", {{{"RPUSH", "l", "a"}}, {"LMPOP", "2", "m", "l", "LEFT", "COUNT", "3"}}},
+      {"zadd", {{}, {"ZADD", "z", "1", "a"}}},
+      {"zincrby", {{}, {"ZINCRBY", "z", "1", "a"}}},
+      {"zrem", {{{"ZADD", "z", "1", "a", "2", "b"}}, {"ZREM", "z", "a"}}},
+      {"zpopmin", {{{"ZADD", "z", "1", "a"}}, {"ZPOPMIN", "z"}}},
+      {"zpopmax", {{{"ZADD", "z", "1", "a"}}, {"ZPOPMAX", "z", "5"}}},
+      {"zmpop", {{{"ZADD", "z", "1", "a"}}, {"ZMPOP", "1", "z", "MIN"}}},
+      {"zrangestore", {{{"ZADD", "z", "1", "a"}}, {"ZRANGESTORE", "d", "z", "0", "-1"}}},
+      {"zremrangebyrank", {{{"ZADD", "z", "1", "a", "2", "b"}}, {"ZREMRANGEBYRANK", "z", "0", "0"}}},
+      {"zremrangebyscore", {{{"ZADD", "z", "1", "a", "2", "b"}}, {"ZREMRANGEBYSCORE", "z", "1", "1"}}},
+      {"zremrangebylex", {{{"ZADD", "z", "0", "a", "0", "b"}}, {"ZREMRANGEBYLEX", "z", "[a", "[a"}}},
+      {"zunionstore", {{{"ZADD", "z", "1", "a"}}, {"ZUNIONSTORE", "d", "1", "z"}}},
+      {"zinterstore", {{{"ZADD", "z", "1", "a"}}, {"ZINTERSTORE", "d", "2", "z", "z"}}},
+      {"zdiffstore", {{{"ZADD", "z", "1", "a"}}, {"ZDIFFSTORE", "d", "2", "z", "t"}}},
   };
   // Write commands that never touch keys.
   const std::vector<std::string_view> keyless = {"function"};

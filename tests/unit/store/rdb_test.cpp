@@ -516,10 +516,10 @@ TEST_CASE("corrupt and truncated files are rejected with the offset", "[rdb]") {
   SECTION("other value types are named") {
     std::string bad = good;
     const size_t at = bad.find(from_hex("0005") + "alpha");
-    bad[at] = 5;
+    bad[at] = 6;
     const FormatError error = parse_error(bad);
     CHECK(error.offset() == at);
-    CHECK_THAT(std::string(error.what()), Catch::Contains("value type 5 (zset-2) of key 'alpha' is not supported"));
+    CHECK_THAT(std::string(error.what()), Catch::Contains("value type 6 (module) of key 'alpha' is not supported"));
   }
   SECTION("bad magic and unsupported versions") {
     CHECK_THAT(std::string(parse_error("RADIS0010" + good.substr(9)).what()), Catch::Contains("signature"));
