@@ -34,6 +34,8 @@ CommandTable build_command_table() {
   register_zset_pops(table);
   register_zset_random(table);
   register_zset_algebra(table);
+  register_list_blocking(table);
+  register_zset_blocking(table);
   return table;
 }
 

@@ -34,5 +34,7 @@ void register_zset_ranges(CommandTable& table);
 void register_zset_pops(CommandTable& table);
 void register_zset_random(CommandTable& table);
 void register_zset_algebra(CommandTable& table);
+void register_list_blocking(CommandTable& table);
+void register_zset_blocking(CommandTable& table);
 
 }  // namespace rc
