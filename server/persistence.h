@@ -118,6 +118,8 @@ class Persistence {
 
   bool save_points_configured() const;
   int64_t last_save_time() const;
+  // dir/dbfilename: where SAVE writes and the start (and DEBUG RELOAD) loads.
+  std::string file_path() const;
   PersistenceInfo info() const;
 
  private:
@@ -146,7 +148,6 @@ class Persistence {
   void stop_cron();
   bool final_save_wanted(bool changed) const;
   bool changed_since_last_save() const;
-  std::string file_path() const;
 
   Config& config_;
   Keyspace& keyspace_;

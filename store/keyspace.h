@@ -29,6 +29,9 @@ class Keyspace {
   // FLUSHALL: the same over every database at once. `selected_db`: the database the change is published
   // in (the client's, as Redis logs it after its SELECT).
   void flush_all(int selected_db, bool async);
+  // DEBUG RELOAD: removes every key without publishing or counting it as a change, since the same data is
+  // loaded back at once from the file just saved.
+  void discard_all_for_reload();
   // SWAPDB: atomic, under every shard lock of both databases, and published then.
   void swap(int selected_db, int a, int b);
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "protocol/errors.h"
 #include "server/command_context.h"
@@ -19,6 +20,7 @@
 #include "server/server.h"
 #include "store/clock.h"
 #include "store/list_value.h"
+#include "store/rdb/rdb_reader.h"
 #include "store/rdb/rdb_writer.h"
 
 namespace rc {
@@ -167,10 +169,34 @@ void debug_object(CommandContext& ctx) {
   });
 }
 
+// DEBUG RELOAD [NOSAVE]: saves the dataset to the RDB file (unless NOSAVE), empties it and loads the file back,
+// as Redis does to check that every value survives persistence. Other clients may run meanwhile (Redis stops
+// them): it is a debugging command.
+void debug_reload(CommandContext& ctx) {
+  bool save = true;
+  for (size_t i = 2; i < ctx.argc(); ++i) {
+    if (!is_word(ctx.arg(i), "nosave")) return ctx.out.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+    save = false;
+  }
+  if (save && ctx.server.persistence().save() != SaveOutcome::Ok) return ctx.out.error("ERR");
+  Keyspace& keyspace = ctx.server.keyspace();
+  keyspace.discard_all_for_reload();
+  const rdb::LoadResult result = rdb::load_rdb_file(ctx.server.persistence().file_path(), keyspace, unix_time_ms());
+  if (!result.ok) {
+    spdlog::warn("DEBUG RELOAD: {}", result.error);
+    return ctx.out.error("ERR Error trying to load the RDB dump, check server logs.");
+  }
+  spdlog::warn("DB reloaded by DEBUG RELOAD");
+  ctx.out.ok();
+}
+
 void debug_help(CommandContext& ctx) {
   reply_help(ctx.out, ctx.arg(0),
              {"OBJECT <key>",
               "    Show low level info about `key` and associated value.",
+              "RELOAD [NOSAVE]",
+              "    Save the RDB on disk and reload it back to memory. With NOSAVE the file is not",
+              "    saved first.",
               "SET-ACTIVE-EXPIRE <0|1>",
               "    Setting it to 0 disables expiring keys in background when they are not",
               "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -186,6 +212,7 @@ void handle_debug(CommandContext& ctx) {
   const size_t argc = ctx.argc();
   if (argc == 2 && is_word(sub, "help")) return debug_help(ctx);
   if (argc == 3 && is_word(sub, "object")) return debug_object(ctx);
+  if (is_word(sub, "reload")) return debug_reload(ctx);
   if (argc == 3 && is_word(sub, "sleep")) {
     const std::string seconds(ctx.arg(2));
     const double value = std::strtod(seconds.c_str(), nullptr);  // Redis's strtod: garbage reads as 0
