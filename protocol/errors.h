@@ -62,6 +62,8 @@ inline constexpr std::string_view kLposRankZero =
     "start from the end of the list";
 inline constexpr std::string_view kLposCountNegative = "ERR COUNT can't be negative";
 inline constexpr std::string_view kLposMaxlenNegative = "ERR MAXLEN can't be negative";
+inline constexpr std::string_view kPackedThresholdRange =
+    "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
 
 // Write commands (and PING) while the disk cannot keep up: the last background save failed (with save
 // points configured and stop-writes-on-bgsave-error yes), or the AOF cannot be written.
