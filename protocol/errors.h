@@ -76,6 +76,8 @@ inline constexpr std::string_view kWithscoresWithBylex =
 inline constexpr std::string_view kWeightNotFloat = "ERR weight value is not a float";
 inline constexpr std::string_view kCountNotAboveZero = "ERR count should be greater than 0";
 std::string at_least_one_key(std::string_view command_fullname);  // ...needed for 'zunion' command
+inline constexpr std::string_view kPackedThresholdRange =
+    "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
 
 // Write commands (and PING) while the disk cannot keep up: the last background save failed (with save
 // points configured and stop-writes-on-bgsave-error yes), or the AOF cannot be written.

@@ -112,26 +112,6 @@ const Parameter* find_parameter(std::string_view name) {
   return nullptr;
 }
 
-// "1gb", "512mb", "100k", "12345": Redis's memtoull. nullopt when it is not a memory value.
-std::optional<int64_t> parse_memory(std::string_view text) {
-  const std::string lower = ascii_lowercase(text);
-  static const std::pair<std::string_view, int64_t> kUnits[] = {
-      {"gb", 1LL << 30}, {"mb", 1LL << 20}, {"kb", 1LL << 10}, {"g", 1000LL * 1000 * 1000},
-      {"m", 1000LL * 1000}, {"k", 1000LL}, {"b", 1}};
-  int64_t multiplier = 1;
-  std::string_view digits = lower;
-  for (const auto& [suffix, factor] : kUnits) {
-    if (digits.size() > suffix.size() && digits.substr(digits.size() - suffix.size()) == suffix) {
-      multiplier = factor;
-      digits.remove_suffix(suffix.size());
-      break;
-    }
-  }
-  const auto value = parse_int64(digits);
-  if (!value || *value < 0 || *value > INT64_MAX / multiplier) return std::nullopt;
-  return *value * multiplier;
-}
-
 // Validates and normalizes a value the way Redis's typed configs do; error text on failure.
 std::optional<std::string> normalize(const Parameter& p, std::string_view value, std::string& out) {
   switch (p.type) {
@@ -177,6 +157,26 @@ std::optional<std::string> normalize(const Parameter& p, std::string_view value,
 }
 
 }  // namespace
+
+std::optional<int64_t> parse_memory(std::string_view text) {
+  const std::string lower = ascii_lowercase(text);
+  static const std::pair<std::string_view, int64_t> kUnits[] = {
+      {"gb", 1LL << 30}, {"mb", 1LL << 20}, {"kb", 1LL << 10}, {"g", 1000LL * 1000 * 1000},
+      {"m", 1000LL * 1000}, {"k", 1000LL}, {"b", 1}};
+  int64_t multiplier = 1;
+  std::string_view digits = lower;
+  for (const auto& [suffix, factor] : kUnits) {
+    if (digits.size() > suffix.size() && digits.substr(digits.size() - suffix.size()) == suffix) {
+      multiplier = factor;
+      digits.remove_suffix(suffix.size());
+      break;
+    }
+  }
+  const auto value = parse_int64(digits);
+  if (!value || *value < 0 || *value > INT64_MAX / multiplier) return std::nullopt;
+  return *value * multiplier;
+}
+
 
 std::string quote_config_word(const std::string& value) {
   if (!value.empty() && value.find_first_of(" \t\"'\\\r\n") == std::string::npos) return value;

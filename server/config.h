@@ -78,6 +78,9 @@ class Config {
   std::atomic<bool> save_points_configured_{false};
 };
 
+// "1gb", "512mb", "100k", "12345": Redis's memtoull. nullopt when it is not a memory value.
+std::optional<int64_t> parse_memory(std::string_view text);
+
 // A value written as one config-file word: quoted (with escapes) when it holds blanks or quotes, or is empty.
 std::string quote_config_word(const std::string& value);
 

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,10 @@ constexpr size_t kMinCompressBytes = 48;
 constexpr size_t kMinCompressGain = 8;
 // Two listpacks merged share one header and terminator.
 constexpr size_t kListpackOverhead = 11;
+
+// Redis's packed_threshold: 1 GB by default.
+constexpr size_t kDefaultPackedThreshold = size_t{1} << 30;
+std::atomic<size_t> g_packed_threshold{kDefaultPackedThreshold};
 
 rdb::LzfCompressor& compressor() {
   thread_local rdb::LzfCompressor lzf;
@@ -84,6 +89,15 @@ Quicklist::~Quicklist() {
 
 // ---- limits ----
 
+size_t Quicklist::packed_threshold() { return g_packed_threshold.load(std::memory_order_relaxed); }
+
+bool Quicklist::set_packed_threshold(uint64_t bytes) {
+  if (bytes > (uint64_t{1} << 32) - (uint64_t{1} << 20)) return false;
+  g_packed_threshold.store(bytes == 0 ? kDefaultPackedThreshold : static_cast<size_t>(bytes),
+                           std::memory_order_relaxed);
+  return true;
+}
+
 bool Quicklist::fits(size_t bytes, size_t count) const {
   if (fill_ < 0) {
     const size_t level = static_cast<size_t>(-fill_) - 1;
@@ -93,7 +107,7 @@ bool Quicklist::fits(size_t bytes, size_t count) const {
 }
 
 bool Quicklist::allows_insert(const Node* node, size_t value_size) const {
-  if (node == nullptr || node->count == UINT16_MAX) return false;
+  if (node == nullptr || node->plain || node->count == UINT16_MAX || value_size >= packed_threshold()) return false;
   return fits(node->bytes + value_size + kInsertOverhead, node->count + 1u);
 }
 
@@ -104,6 +118,14 @@ Quicklist::Node* Quicklist::new_node(Listpack elements) {
   node->bytes = static_cast<uint32_t>(elements.total_bytes());
   node->count = static_cast<uint16_t>(elements.size());
   node->data = elements.release();
+  return node;
+}
+
+Quicklist::Node* Quicklist::single_node(std::string_view value) {
+  Listpack elements;
+  elements.append(value);
+  Node* node = new_node(std::move(elements));
+  node->plain = value.size() >= packed_threshold();
   return node;
 }
 
@@ -244,9 +266,7 @@ void Quicklist::push(End end, std::string_view value) {
     }
     give_back(node, std::move(elements));
   } else {
-    Listpack elements;
-    elements.append(value);
-    link_before(end == End::Head ? head_ : nullptr, new_node(std::move(elements)));
+    link_before(end == End::Head ? head_ : nullptr, single_node(value));
   }
   settle_ends();
 }
@@ -280,6 +300,19 @@ bool Quicklist::replace(int64_t index, std::string_view value) {
   if (index < 0) index += length;
   if (index < 0 || index >= length) return false;
   const Position at = *locate(static_cast<size_t>(index));
+  if (at.node->plain || value.size() >= packed_threshold()) {
+    // A plain node is never edited in place, and a large element goes to a node of its own, as in Redis.
+    const auto position = static_cast<size_t>(index);
+    erase_range(position, 1);
+    if (position == count_) {
+      push(End::Tail, value);
+    } else {
+      const Position next = *locate(position);
+      insert_in_node(next.node, next.offset, value);
+      settle_ends();
+    }
+    return true;
+  }
   Listpack elements = take(at.node);
   elements.replace(elements.seek(static_cast<int64_t>(at.offset)), value);
   give_back(at.node, std::move(elements));
@@ -321,10 +354,8 @@ void Quicklist::insert_in_node(Node* node, size_t offset, std::string_view value
   if (offset == 0 && allows_insert(node->prev, value.size())) {
     return insert_in_node(node->prev, node->prev->count, value);
   }
-  Listpack single;
-  single.append(value);
   if (offset == 0) {
-    link_before(node, new_node(std::move(single)));
+    link_before(node, single_node(value));
     settle(node->prev);
     return;
   }
@@ -337,7 +368,7 @@ void Quicklist::insert_in_node(Node* node, size_t offset, std::string_view value
     settle(node);
     settle(node->next);
   }
-  link_before(node->next, new_node(std::move(single)));
+  link_before(node->next, single_node(value));
   settle(node->next);
 }
 
@@ -434,6 +465,15 @@ void Quicklist::append_node(Listpack elements) {
   link_before(nullptr, new_node(std::move(elements)));
   settle_ends();
   settle(tail_ != nullptr ? tail_->prev : nullptr);
+}
+
+void Quicklist::append_plain_node(std::string_view element) {
+  Listpack elements;
+  elements.append(element);
+  Node* node = new_node(std::move(elements));
+  node->plain = true;
+  link_before(nullptr, node);
+  settle_ends();
 }
 
 // ---- measures ----

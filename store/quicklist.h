@@ -9,6 +9,10 @@
 // is kept LZF-compressed (when that saves at least 8 bytes and the node has 48 bytes or more, as Redis's
 // MIN_COMPRESS_BYTES/IMPROVE): lists are mostly pushed and popped at the ends, and the middle is cold.
 //
+// An element of packed_threshold() bytes or more (1 GB unless DEBUG QUICKLIST-PACKED-THRESHOLD changed it)
+// lives alone in a "plain" node that takes no other element, as Redis 7.0 keeps it outside any shared
+// listpack; RDB files carry such nodes as Redis's plain container.
+//
 // Reads (`visit`, `at`) are const and never decompress in place: a compressed node is inflated into a
 // temporary copy, so readers sharing a shard lock never write to the list. Changes decompress the nodes
 // they touch and recompress them afterwards.
@@ -34,6 +38,11 @@ class Quicklist {
   static constexpr int kMinFill = -5;
   static constexpr int kMaxFill = (1 << 15) - 1;
   static constexpr int kMaxCompressDepth = (1 << 16) - 1;
+
+  // The size from which an element gets a plain node of its own. Process-wide, as Redis's.
+  static size_t packed_threshold();
+  // DEBUG QUICKLIST-PACKED-THRESHOLD: 0 restores 1 GB; false (nothing changed) above 4 GB - 1 MB.
+  static bool set_packed_threshold(uint64_t bytes);
 
   // Out-of-range options are clamped as Redis clamps them.
   Quicklist(int fill, int compress_depth);
@@ -73,12 +82,15 @@ class Quicklist {
   // saves each node's listpack as it is.
   template <typename Visit>
   void for_each_node(Visit&& visit) const;
-  // Calls save(std::string_view bytes, size_t listpack_size, bool compressed) for every node, head first:
-  // its listpack's bytes, or its LZF block as kept, which the RDB writer stores as it is (as Redis does).
+  // Calls save(std::string_view bytes, size_t listpack_size, bool compressed, bool plain) for every node,
+  // head first: its listpack's bytes, or its LZF block as kept, which the RDB writer stores as it is (as
+  // Redis does); for a plain node (one element), that element's bytes instead (inflated if compressed).
   template <typename Save>
   void for_each_stored_node(Save&& save) const;
   // Appends a whole node (the RDB loader, a node that passed validation); an empty listpack is ignored.
   void append_node(Listpack elements);
+  // Appends a plain node holding `element` (the RDB loader), whatever its size.
+  void append_plain_node(std::string_view element);
 
   // Bytes taken from the allocator (MEMORY USAGE) by every node and every listpack or LZF block (not by
   // this object, which its owner allocated).
@@ -95,6 +107,7 @@ class Quicklist {
     uint32_t bytes = 0;  // the listpack's size (uncompressed)
     uint16_t count = 0;
     bool compressed = false;
+    bool plain = false;  // one element that no other may join (see packed_threshold())
   };
   static_assert(sizeof(Node) == 32);
 
@@ -110,6 +123,8 @@ class Quicklist {
   bool allows_insert(const Node* node, size_t value_size) const;
 
   Node* new_node(Listpack elements);
+  // A node holding `value` alone: plain when it is a large element.
+  Node* single_node(std::string_view value);
   void link_before(Node* next, Node* node);  // next == nullptr appends
   void unlink_node(Node* node);               // and frees it
   std::optional<Position> locate(size_t index) const;
@@ -193,12 +208,17 @@ template <typename Save>
 void Quicklist::for_each_stored_node(Save&& save) const {
   for (const Node* node = head_; node != nullptr; node = node->next) {
     const auto* data = static_cast<const char*>(node->data);
-    if (node->compressed) {
+    if (node->plain) {
+      with_elements(node, [&](const Listpack& element) {
+        const std::string text = (*element.begin()).to_string();
+        save(std::string_view(text), text.size(), false, true);
+      });
+    } else if (node->compressed) {
       uint32_t size;
       std::memcpy(&size, data, sizeof(size));
-      save(std::string_view(data + sizeof(size), size), size_t{node->bytes}, true);
+      save(std::string_view(data + sizeof(size), size), size_t{node->bytes}, true, false);
     } else {
-      save(std::string_view(data, node->bytes), size_t{node->bytes}, false);
+      save(std::string_view(data, node->bytes), size_t{node->bytes}, false, false);
     }
   }
 }

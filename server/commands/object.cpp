@@ -17,6 +17,7 @@
 #include "server/commands/arguments.h"
 #include "server/commands/help_reply.h"
 #include "server/commands/registry.h"
+#include "server/config.h"
 #include "server/server.h"
 #include "store/clock.h"
 #include "store/list_value.h"
@@ -149,7 +150,7 @@ void handle_memory_help(CommandContext& ctx) {
 // are compressed and the listpacks' total size.
 std::string quicklist_details(const Quicklist& list) {
   size_t listpack_bytes = 0;
-  list.for_each_stored_node([&](std::string_view, size_t size, bool) { listpack_bytes += size; });
+  list.for_each_stored_node([&](std::string_view, size_t size, bool, bool) { listpack_bytes += size; });
   const double average = list.node_count() == 0 ? 0 : static_cast<double>(list.size()) / list.node_count();
   return fmt::format(" ql_nodes:{} ql_avg_node:{:.2f} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
                      list.node_count(), average, list.fill(), list.compress_depth() != 0 ? 1 : 0, listpack_bytes);
@@ -194,6 +195,9 @@ void debug_help(CommandContext& ctx) {
   reply_help(ctx.out, ctx.arg(0),
              {"OBJECT <key>",
               "    Show low level info about `key` and associated value.",
+              "QUICKLIST-PACKED-THRESHOLD <size>",
+              "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+              "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
               "RELOAD [NOSAVE]",
               "    Save the RDB on disk and reload it back to memory. With NOSAVE the file is not",
               "    saved first.",
@@ -218,6 +222,13 @@ void handle_debug(CommandContext& ctx) {
     const double value = std::strtod(seconds.c_str(), nullptr);  // Redis's strtod: garbage reads as 0
     // Bounded (30 years) so that the conversion to the clock's integer ticks cannot overflow.
     if (value > 0) std::this_thread::sleep_for(std::chrono::duration<double>(std::min(value, 1e9)));
+    return ctx.out.ok();
+  }
+  if (argc == 3 && is_word(sub, "quicklist-packed-threshold")) {
+    const auto bytes = parse_memory(ctx.arg(2));
+    if (!bytes || !Quicklist::set_packed_threshold(static_cast<uint64_t>(*bytes))) {
+      return ctx.out.error(errors::kPackedThresholdRange);
+    }
     return ctx.out.ok();
   }
   if (argc == 3 && is_word(sub, "set-active-expire")) {

@@ -1,14 +1,15 @@
 // Lists in RDB files, both ways, as Redis 7.0's rdbSaveObject and rdbLoadObject handle them.
 //
-// Writing: LIST_QUICKLIST_2, the node count, then per node the packed container (2) and its listpack as a
-// string; a node held compressed goes out as its LZF block in the LZF string encoding, as Redis writes it.
+// Writing: LIST_QUICKLIST_2, the node count, then per node its container (2 packed, 1 plain) and its
+// listpack (or a plain node's element) as a string; a packed node held compressed goes out as its LZF
+// block in the LZF string encoding, as Redis writes it.
 //
 // Reading, into a quicklist with the current list-max-listpack-size and list-compress-depth:
 //   LIST              elements pushed one by one (nodes filled as by RPUSH);
 //   LIST_ZIPLIST      the ziplist converted to one listpack node, whatever its size (as Redis);
 //   LIST_QUICKLIST    each node's ziplist converted to a listpack node;
-//   LIST_QUICKLIST_2  each packed node's listpack adopted as a node; a plain node (Redis's container for a
-//                     huge element) becomes a node of that one element.
+//   LIST_QUICKLIST_2  each packed node's listpack adopted as a node, each plain one (Redis's container for
+//                     a huge element) a plain node of its element.
 // Blobs are deep-validated whatever sanitize-dump-payload says: a corrupt one fails the load. Empty nodes
 // are skipped and a list left with no element is skipped (null), as Redis does.
 #include <fmt/format.h>
@@ -31,8 +32,8 @@ namespace rc::rdb {
 void RdbWriter::write_list(const Entry& list) {
   const Quicklist& elements = list_value::elements(list);
   length(elements.node_count());
-  elements.for_each_stored_node([&](std::string_view bytes, size_t listpack_size, bool compressed) {
-    length(kQuicklistNodePacked);
+  elements.for_each_stored_node([&](std::string_view bytes, size_t listpack_size, bool compressed, bool plain) {
+    length(plain ? kQuicklistNodePlain : kQuicklistNodePacked);
     if (compressed) {
       lzf_blob(bytes, listpack_size);
     } else {
@@ -71,7 +72,7 @@ EntryPtr RdbParser::read_list(uint8_t type, const std::string& key, int64_t expi
       const uint64_t start = offset();
       read_string(blob, "quicklist node");
       if (container == kQuicklistNodePlain) {
-        elements->push(Quicklist::End::Tail, blob);
+        elements->append_plain_node(blob);
         continue;
       }
       std::optional<Listpack> node;

@@ -301,3 +301,25 @@ def test_debug_object_serializedlength_and_memory_usage_beside_redis(start_serve
         assert our_length == their_length, key
         # Per element no more than Redis (a different allocator rounds differently: 10% slack).
         assert our_memory <= their_memory * 1.1, (key, our_memory, their_memory)
+
+
+def test_plain_nodes_cross_both_ways(start_server, tmp_path):
+    """Elements past a lowered packed threshold are saved in plain nodes by either server and load in the
+    other as the same list."""
+    debug = ("--enable-debug-command", "yes")
+    elements = [b"small", b"p" * 200, b"1", b"q" * 300, b"", b"tail"]
+    for saver, loader in ((REFERENCE_REDIS, None), (None, REFERENCE_REDIS)):
+        directory = tmp_path / ("from-redis" if saver else "from-ours")
+        directory.mkdir()
+        saver_debug = debug if saver or is_real_redis(binary_under_test()) else ()
+        srv = start_in(start_server, directory, *saver_debug, "--list-compress-depth", "1", binary=saver)
+        with srv.connect() as c:
+            assert c.command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100b") == b"+OK\r\n"
+            pipelined(c, [["RPUSH", "l", *elements], ["RPUSH", "l", *elements]])
+            assert b"ql_nodes:" in value(c, "DEBUG", "OBJECT", "l")
+            assert c.command("SAVE") == b"+OK\r\n"
+            assert c.command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0") == b"+OK\r\n"
+        assert srv.terminate_and_wait() == 0
+        check_rdb(directory / "dump.rdb")
+        loaded = loaded_by(start_server, directory, binary=loader)
+        assert loaded[(0, b"l")][2] == tuple(elements * 2)

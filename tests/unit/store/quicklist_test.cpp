@@ -15,6 +15,7 @@ namespace {
 
 using rc::Quicklist;
 using End = Quicklist::End;
+using namespace std::literals;
 
 std::vector<std::string> contents(const Quicklist& list) {
   std::vector<std::string> elements;
@@ -247,4 +248,33 @@ TEST_CASE("quicklist: random operations agree with a deque under every kind of l
     }
     CHECK(backwards == std::vector<std::string>(model.rbegin(), model.rend()));
   }
+}
+
+TEST_CASE("quicklist: elements from the packed threshold on live alone in plain nodes") {
+  REQUIRE(Quicklist::set_packed_threshold(10));
+  Quicklist list(-2, 0);
+  std::deque<std::string> model;
+  for (const std::string& element : {"a"s, "0123456789"s, "b"s, "c"s, std::string(50, 'x'), "d"s}) {
+    list.push(End::Tail, element);
+    model.push_back(element);
+  }
+  CHECK(list.node_count() == 5);  // a | 0123456789 | b c | x... | d
+  CHECK(list.insert_at_pivot("0123456789", "e", true));  // the plain node takes nothing: "e" joins b c
+  model.insert(model.begin() + 2, "e");
+  CHECK(list.node_count() == 5);
+  CHECK(list.replace(1, "small"));  // a plain node's element replaced by a small one: packed again
+  model[1] = "small";
+  CHECK(list.replace(0, "large element"));
+  model[0] = "large element";
+  CHECK(contents(list) == as_vector(model));
+  size_t plain_nodes = 0;
+  list.for_each_stored_node([&](std::string_view bytes, size_t, bool, bool plain) {
+    if (!plain) return;
+    ++plain_nodes;
+    CHECK(bytes.size() >= 10);  // a plain node is saved as its element
+  });
+  CHECK(plain_nodes == 2);
+  CHECK_FALSE(Quicklist::set_packed_threshold(uint64_t{1} << 32));
+  REQUIRE(Quicklist::set_packed_threshold(0));
+  CHECK(Quicklist::packed_threshold() == size_t{1} << 30);
 }
