@@ -23,7 +23,8 @@ enum class ValueType : uint8_t { String = 0, List = 1, Set = 2, ZSet = 3, Hash =
 std::string_view value_type_name(ValueType type);
 
 // How an aggregate is held: Compact (a listpack or intset blob) until it outgrows the limits of the
-// hash-max-listpack-* / set-max-intset-entries kind, then Table (a hash table of fields or members).
+// hash-max-listpack-* / set-max-intset-entries / zset-max-listpack-* kind, then Table (a hash table of fields
+// or members; a sorted set's skiplist).
 enum class AggregateEncoding : uint8_t { Compact = 0, Table = 1 };
 
 // How OBJECT ENCODING describes a string. Redis decides it from the value at SET time ("int", "embstr"

@@ -425,7 +425,7 @@ ScoredList pop(Entry& zset, bool from_max, size_t count) {
   const size_t total = length(zset);
   count = std::min(count, total);
   if (count == 0) return {};
-  const ScoredList taken = from_max ? range_by_rank(zset, 0, count - 1, true) : range_by_rank(zset, 0, count - 1, false);
+  const ScoredList taken = range_by_rank(zset, 0, count - 1, from_max);
   if (from_max) {
     remove_by_rank(zset, total - count, total - 1);
   } else {

@@ -89,6 +89,13 @@ double weighted(double score, double weight) {
   return std::isnan(product) ? 0.0 : product;
 }
 
+std::optional<Aggregate> aggregate_named(std::string_view word) {
+  if (is_word(word, "sum")) return Aggregate::Sum;
+  if (is_word(word, "min")) return Aggregate::Min;
+  if (is_word(word, "max")) return Aggregate::Max;
+  return std::nullopt;
+}
+
 // The number of keys and the keys, as Redis reads them.
 std::optional<Keys> keys_or_reply(CommandContext& ctx, const Request& request, size_t numkeys_index) {
   const auto count = integer_or_reply(ctx, ctx.arg(numkeys_index));
@@ -132,18 +139,22 @@ bool parse_rest(CommandContext& ctx, const Request& request, LockedKeys& locked,
         source.weight = *weight;
       }
     } else if (algebra && remaining >= 2 && is_word(word, "aggregate")) {
-      const std::string_view how = ctx.arg(j + 1);
-      if (is_word(how, "sum")) parsed.aggregate = Aggregate::Sum;
-      else if (is_word(how, "min")) parsed.aggregate = Aggregate::Min;
-      else if (is_word(how, "max")) parsed.aggregate = Aggregate::Max;
-      else return ctx.out.error(errors::kSyntax), false;
+      const auto aggregate = aggregate_named(ctx.arg(j + 1));
+      if (!aggregate) {
+        ctx.out.error(errors::kSyntax);
+        return false;
+      }
+      parsed.aggregate = *aggregate;
       j += 2;
     } else if (!request.store && !request.cardinality_only && is_word(word, "withscores")) {
       parsed.with_scores = true;
       ++j;
     } else if (request.cardinality_only && remaining >= 2 && is_word(word, "limit")) {
       const auto limit = parse_int64(ctx.arg(j + 1));
-      if (!limit || *limit < 0) return ctx.out.error(errors::kLimitNegative), false;
+      if (!limit || *limit < 0) {
+        ctx.out.error(errors::kLimitNegative);  // also for a LIMIT that is not a number, as Redis
+        return false;
+      }
       parsed.limit = static_cast<uint64_t>(*limit);
       j += 2;
     } else {

@@ -8,7 +8,9 @@
 //     filled the key. It writes the reply in the shape the popping command needs, deletes the key when it is
 //     emptied, and (when asked) publishes the change as Redis propagates a served BZPOPMIN/BZMPOP: as
 //     "ZPOPMIN key" for a single pop (count -1), "ZPOPMIN key n" with n = min(count, length) otherwise
-//     (ZPOPMAX for the high end); see blocked.c's serveClientBlockedOnSortedSet.
+//     (ZPOPMAX for the high end); see blocked.c's serveClientBlockedOnSortedSet. When it serves a waiter
+//     from inside the write that filled the key, call it after that write's own propagate(), so that the
+//     log replays the ZADD before the pop.
 //   - parse_mpop_arguments() reads "numkeys key [key ...] MIN|MAX [COUNT count]" from any index (1 for ZMPOP,
 //     2 for BZMPOP after its timeout), replying Redis's exact errors.
 #include <cstddef>
