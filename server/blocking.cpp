@@ -66,6 +66,8 @@ BlockingRegistry::~BlockingRegistry() { ready_keys::set_waiters(nullptr); }
 
 void BlockingRegistry::block(CommandContext& ctx, const std::vector<std::string_view>& keys, int64_t timeout_ms,
                              const std::vector<std::string_view>& extra_keys, Attempt attempt) {
+  // Inside EXEC a client cannot wait: the command answers as if it had timed out, as Redis's DENY_BLOCKING.
+  if (ctx.client.transaction.executing) return ctx.out.null_array();
   BlockedClient& client = ctx.client.blocking();
   client.db_ = ctx.client.db.load(std::memory_order_relaxed);
   client.argv_.assign(ctx.argv.begin(), ctx.argv.end());

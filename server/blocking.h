@@ -85,7 +85,8 @@ class BlockingRegistry : public KeyWaiters {
   ~BlockingRegistry() override;
 
   // Blocks ctx's client on `keys` until `timeout_ms` (0: forever) passes. Called by the handler with the shards
-  // of `keys` locked; `extra_keys` are other keys the Attempt touches (BLMOVE's destination).
+  // of `keys` locked; `extra_keys` are other keys the Attempt touches (BLMOVE's destination). Inside EXEC it
+  // replies a null array instead, as a timeout would.
   void block(CommandContext& ctx, const std::vector<std::string_view>& keys, int64_t timeout_ms,
              const std::vector<std::string_view>& extra_keys, Attempt attempt);
 

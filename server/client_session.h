@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string>
 
+#include "server/transaction.h"
+
 namespace rc {
 
 struct CommandSpec;
@@ -26,6 +28,7 @@ struct ClientSession {
   // Owned by the connection thread.
   bool close_after_reply = false;  // QUIT, protocol errors
   bool authenticated = true;
+  TransactionState transaction;  // MULTI/EXEC/WATCH
   // The state of a blocking command (server/blocking.h), made on the first one.
   BlockedClient& blocking();
   // Whether the last command blocked the client and its connection has not collected the outcome yet.

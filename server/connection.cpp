@@ -39,6 +39,7 @@ void Connection::run() {
     note_query_buffer();
     if (output_.capacity() > kKeepBufferCapacity) std::string().swap(output_);
   }
+  session_->transaction.discard();  // its WATCHes go with it
 }
 
 bool Connection::receive() {

@@ -49,6 +49,16 @@ std::optional<std::string> disk_error_refusal(Server& server) {
   return std::nullopt;
 }
 
+// Inside MULTI every command is queued (+QUEUED) instead of run, except those that end or shape the
+// transaction itself, as Redis's processCommand.
+bool runs_inside_multi(const CommandSpec& command) {
+  static constexpr std::string_view kImmediate[] = {"exec", "discard", "multi", "watch", "quit", "reset"};
+  for (const std::string_view name : kImmediate) {
+    if (command.name == name) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Database& CommandContext::db() const { return server.keyspace().db(client.db.load(std::memory_order_relaxed)); }
@@ -75,6 +85,12 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
                      const std::vector<std::string_view>& argv) {
   ReplyWriter writer(out, client.protocol.load(std::memory_order_relaxed));
   client.commands_processed.fetch_add(1, std::memory_order_relaxed);
+  TransactionState& transaction = client.transaction;
+  // A command refused before it runs makes a transaction being queued fail at EXEC (Redis's flagTransaction).
+  auto refuse = [&](std::string_view error) {
+    if (transaction.active) transaction.aborted = true;
+    writer.error(error);
+  };
   const CommandSpec* command = server.commands().find(argv[0]);
   const CommandSpec* container = nullptr;
   if (command != nullptr && !command->subcommands.empty() && argv.size() >= 2) {
@@ -82,25 +98,24 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
     command = CommandTable::find_subcommand(*container, argv[1]);
   }
   client.last_command.store(command, std::memory_order_relaxed);
-  if (command == nullptr && container != nullptr) {
-    return writer.error(errors::unknown_subcommand(argv[1], container->name));
-  }
-  if (command == nullptr) return writer.error(unknown_command_error(argv));
-  if (!arity_ok(command->arity, argv.size())) {
-    return writer.error(errors::wrong_arity(command_fullname(*command, container)));
-  }
+  if (command == nullptr && container != nullptr) return refuse(errors::unknown_subcommand(argv[1], container->name));
+  if (command == nullptr) return refuse(unknown_command_error(argv));
+  if (!arity_ok(command->arity, argv.size())) return refuse(errors::wrong_arity(command_fullname(*command, container)));
   // As Redis's authRequired: a client needs AUTH only while a password is set (clearing it at run time
   // lets everybody in; setting one leaves already connected clients authenticated).
   if (!client.authenticated && server.config().password_required() && !(command->flags & kNoAuth)) {
-    return writer.error(errors::kNoAuth);
+    return refuse(errors::kNoAuth);
   }
+  if (transaction.active && (command->flags & kNoMulti)) return refuse("ERR Command not allowed inside a transaction");
   if (refused_while_disk_fails(*command)) {
-    if (auto refusal = disk_error_refusal(server)) return writer.error(*refusal);
+    if (auto refusal = disk_error_refusal(server)) return refuse(*refusal);
   }
   // While the data files load (the server listens first, as Redis), only commands with the "loading"
   // flag run. The AOF replay's own client, which has no connection, is the load itself.
-  if (server.loading().active() && !(command->flags & kLoading) && client.fd >= 0) {
-    return writer.error(errors::kLoading);
+  if (server.loading().active() && !(command->flags & kLoading) && client.fd >= 0) return refuse(errors::kLoading);
+  if (transaction.active && !runs_inside_multi(*command)) {
+    transaction.queued.emplace_back(argv.begin(), argv.end());
+    return writer.simple("QUEUED");
   }
   CommandContext context{server, client, writer, argv};
   const uint64_t mutations_before = t_store_mutations;

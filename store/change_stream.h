@@ -13,6 +13,9 @@
 // Attaching or detaching a consumer happens under every shard lock (no change can be between its
 // application and its publication), so a consumer sees exactly the changes made after it attached.
 #include <atomic>
+#include <string>
+#include <utility>
+#include <vector>
 #include <cstdint>
 #include <mutex>
 #include <span>
@@ -52,6 +55,16 @@ class ChangeStream {
 
   // The offset of the last change published (0 before the first).
   uint64_t offset() const { return offset_.load(std::memory_order_acquire); }
+
+  // EXEC: while a capture is active on this thread, its changes are kept instead of published; end_capture()
+  // then publishes them at once, wrapped in MULTI/EXEC when there are several (as Redis propagates a
+  // transaction), so that no other thread's change lands in between. The caller still holds the shard locks of
+  // everything they changed.
+  struct Capture {
+    std::vector<std::pair<int, std::vector<std::string>>> changes;  // database, command
+  };
+  static void begin_capture(Capture& capture);
+  uint64_t end_capture(Capture& capture);
 
   // Changes the calling thread has published so far (dispatch checks that a write command that changed the
   // dataset published something).

@@ -1,5 +1,6 @@
 #include "store/database.h"
 #include "store/mutation_counter.h"
+#include "store/watched_keys.h"
 #include "store/thread_random.h"
 
 #include <vector>
@@ -15,6 +16,7 @@ KeySlot::KeySlot(Database& db, Shard& shard, std::string_view key, uint64_t hash
     garbage_.add(unlink());
     shard.expired_total.fetch_add(1, std::memory_order_relaxed);
     db_.changes().publish_expired(db_.index(), key_);
+    watched_keys::note_expired(db_.index(), key_);
   }
 }
 
@@ -22,6 +24,7 @@ void KeySlot::count_change() {
   if (changed_) return;
   changed_ = true;
   ++t_store_mutations;
+  watched_keys::note_changed(db_.index(), key_);
 }
 
 Entry* KeySlot::edit() {
@@ -111,7 +114,7 @@ void KeySlot::adopt(EntryPtr entry) {
 size_t Database::size() const {
   size_t total = 0;
   for (const Shard& s : shards_) {
-    std::shared_lock lock(s.mutex);
+    auto lock = shared_lock_unless_held(s.mutex);
     total += s.table.size();
   }
   return total;
@@ -156,7 +159,7 @@ ExpirySliceResult Database::expire_slice(size_t shard_index, size_t buckets, int
   std::vector<Entry*> removed;
   double ttl_sum = 0;  // a double: a few TTLs near INT64_MAX would overflow an integer sum
   {
-    std::unique_lock lock(s.mutex);
+    std::unique_lock lock(s.mutex);  // the expiry thread: never inside a scope
     if (s.expiring == 0) return result;
     uint64_t cursor = s.expiry_cursor;
     const auto expired_or_sample = [&](const Entry* entry) {
@@ -172,7 +175,10 @@ ExpirySliceResult Database::expire_slice(size_t shard_index, size_t buckets, int
       if (cursor == 0) break;
     }
     s.expiry_cursor = cursor;
-    for (const Entry* entry : removed) changes_.publish_expired(index_, entry->key());
+    for (const Entry* entry : removed) {
+      changes_.publish_expired(index_, entry->key());
+      watched_keys::note_expired(index_, entry->key());
+    }
     s.expiring -= removed.size();
     s.expired_total.fetch_add(removed.size(), std::memory_order_relaxed);
     if (!removed.empty()) s.table.shrink_if_sparse();
@@ -214,7 +220,7 @@ std::optional<std::string> Database::random_key() {
     std::array<size_t, kShardCount> sizes{};
     size_t total = 0;
     for (size_t i = 0; i < kShardCount; ++i) {
-      std::shared_lock lock(shards_[i].mutex);
+      auto lock = shared_lock_unless_held(shards_[i].mutex);
       sizes[i] = shards_[i].table.size();
       total += sizes[i];
     }
@@ -226,7 +232,7 @@ std::optional<std::string> Database::random_key() {
     bool expired = false;
     {
       const Shard& s = shards_[shard];
-      std::shared_lock lock(s.mutex);
+      auto lock = shared_lock_unless_held(s.mutex);
       const Entry* entry = s.table.random_entry(thread_random);
       if (entry == nullptr) continue;  // emptied since it was counted
       key = entry->key();
@@ -252,7 +258,7 @@ std::optional<std::string> Database::first_live_key() const {
 std::optional<size_t> Database::memory_usage(std::string_view key) const {
   const uint64_t hash = hash_key(key);
   const Shard& s = shards_[shard_index(hash)];
-  std::shared_lock lock(s.mutex);
+  auto lock = shared_lock_unless_held(s.mutex);
   const Entry* entry = s.table.find(key, hash);
   if (entry == nullptr || entry->expired_now()) return std::nullopt;
   // Redis adds its dictEntry; ours is inside the entry, but the bucket array is shared by the shard's keys.

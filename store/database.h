@@ -246,7 +246,7 @@ uint64_t Database::scan_step(uint64_t cursor, int64_t now_ms, Visit&& visit) con
   uint64_t inner = cursor >> kShardBits;
   {
     const Shard& s = shards_[shard];
-    std::shared_lock lock(s.mutex);
+    auto lock = shared_lock_unless_held(s.mutex);
     inner = s.table.scan(inner, [&](const Entry* entry) {
       if (!entry->expired(now_ms)) visit(entry);
     });
@@ -264,7 +264,7 @@ ScanProgress Database::scan_slice(uint64_t cursor, int64_t now_ms, const ScanLim
   ScanProgress progress;
   {
     const Shard& s = shards_[shard];
-    std::shared_lock lock(s.mutex);
+    auto lock = shared_lock_unless_held(s.mutex);
     do {
       if (s.table.bucket_count() == 0) {
         inner = 0;

@@ -4,6 +4,7 @@
 
 #include "store/mutation_counter.h"
 #include "store/shard_locks.h"
+#include "store/watched_keys.h"
 
 namespace rc {
 
@@ -26,6 +27,7 @@ void Keyspace::flush(int index, bool async) {
     ShardLocks locks;
     locks.add_all(db(index));
     locks.lock();
+    watched_keys::touch_existing(db(index));
     db(index).clear_locked(garbage);
     changes_.publish(index, {"FLUSHDB"});
   }
@@ -38,10 +40,24 @@ void Keyspace::flush_all(int selected_db, bool async) {
     ShardLocks locks;
     for (auto& database : databases_) locks.add_all(*database);
     locks.lock();
+    for (auto& database : databases_) watched_keys::touch_existing(*database);
     for (auto& database : databases_) database->clear_locked(garbage);
     changes_.publish(selected_db, {"FLUSHALL"});
   }
   dispose(std::move(garbage), async);
+}
+
+void Keyspace::discard_all_for_reload() {
+  const uint64_t mutations_before = t_store_mutations;
+  Garbage garbage;
+  {
+    ShardLocks locks;
+    for (auto& database : databases_) locks.add_all(*database);
+    locks.lock();
+    for (auto& database : databases_) database->clear_locked(garbage);
+  }
+  t_store_mutations = mutations_before;
+  dispose(std::move(garbage), false);
 }
 
 uint64_t Keyspace::expired_keys() const {
@@ -56,6 +72,8 @@ void Keyspace::swap(int selected_db, int a, int b) {
     locks.add_all(db(a));
     locks.add_all(db(b));
     locks.lock();
+    watched_keys::touch_existing(db(a), &db(b));
+    watched_keys::touch_existing(db(b), &db(a));
     db(a).swap_contents_locked(db(b));
     // Clients blocked on a key of either database are served if the key exists in its new contents.
     ready_keys::note_existing_waited_keys(db(a));

@@ -41,19 +41,31 @@ void ready_keys::note_existing_waited_keys(Database& db) {
 
 void ready_keys::serve_pending(std::span<std::shared_mutex* const> held) {
   if (t_ready.empty() || g_waiters == nullptr) return;
-  // Inside a serving (a waiter's handler ended a lock scope of its own) the outer loop serves the new keys.
+  // Inside a scope (a waiter's handler ending a lock scope of its own, or a command inside EXEC) the scope
+  // serves them when it ends.
   if (rc::detail::t_held_shards != nullptr) return;
-  HeldShards scope;
-  scope.held_.assign(held.begin(), held.end());
-  rc::detail::t_held_shards = &scope;
+  HeldShardsScope scope(held);
+  scope.serve_ready();
+}
+
+HeldShardsScope::HeldShardsScope(std::span<std::shared_mutex* const> held) : outer_(rc::detail::t_held_shards) {
+  shards_.held_.assign(held.begin(), held.end());
+  rc::detail::t_held_shards = &shards_;
+}
+
+HeldShardsScope::~HeldShardsScope() {
+  rc::detail::t_held_shards = outer_;
+  for (auto it = shards_.acquired_.rbegin(); it != shards_.acquired_.rend(); ++it) (*it)->unlock();
+}
+
+void HeldShardsScope::serve_ready() {
+  if (g_waiters == nullptr) return;
   while (!t_ready.empty()) {
     ReadyKey ready = std::move(t_ready.front());
     t_ready.pop_front();
     rc::detail::t_has_ready = !t_ready.empty();
     g_waiters->serve(*ready.db, ready.key);
   }
-  rc::detail::t_held_shards = nullptr;
-  for (auto it = scope.acquired_.rbegin(); it != scope.acquired_.rend(); ++it) (*it)->unlock();
 }
 
 bool HeldShards::contains(const std::shared_mutex* mutex) const {

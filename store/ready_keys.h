@@ -9,6 +9,7 @@
 // HeldShards of this thread tell Database::read/write and ShardLocks not to lock those again.
 #include <atomic>
 #include <cstddef>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -74,7 +75,7 @@ class HeldShards {
   static bool try_acquire(std::shared_mutex& mutex);
 
  private:
-  friend void ready_keys::serve_pending(std::span<std::shared_mutex* const> held);
+  friend class HeldShardsScope;
   bool contains(const std::shared_mutex* mutex) const;
   std::vector<std::shared_mutex*> held_;
   std::vector<std::shared_mutex*> acquired_;  // by try_acquire: released at the end
@@ -83,5 +84,33 @@ class HeldShards {
 inline bool HeldShards::holds(const std::shared_mutex& mutex) {
   return detail::t_held_shards != nullptr && detail::t_held_shards->contains(&mutex);
 }
+
+// A shared lock on a shard, or none when this thread already holds it exclusively (serving waiters, EXEC).
+inline std::shared_lock<std::shared_mutex> shared_lock_unless_held(std::shared_mutex& mutex) {
+  std::shared_lock lock(mutex, std::defer_lock);
+  if (!HeldShards::holds(mutex)) [[likely]] lock.lock();
+  return lock;
+}
+inline std::unique_lock<std::shared_mutex> unique_lock_unless_held(std::shared_mutex& mutex) {
+  std::unique_lock lock(mutex, std::defer_lock);
+  if (!HeldShards::holds(mutex)) [[likely]] lock.lock();
+  return lock;
+}
+
+// Makes `held` (shards this thread has locked exclusively, e.g. every shard an EXEC's commands name) the
+// shards its handlers do not lock again, for the scope's life. serve_ready() then serves the clients blocked on
+// keys created meanwhile, still under those locks; try_acquire()d shards are released at the end.
+class HeldShardsScope {
+ public:
+  explicit HeldShardsScope(std::span<std::shared_mutex* const> held);
+  ~HeldShardsScope();
+  HeldShardsScope(const HeldShardsScope&) = delete;
+  HeldShardsScope& operator=(const HeldShardsScope&) = delete;
+  void serve_ready();
+
+ private:
+  HeldShards shards_;
+  HeldShards* outer_;
+};
 
 }  // namespace rc

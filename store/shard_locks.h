@@ -49,6 +49,9 @@ class ShardLocks {
     }
   }
 
+  // The shards this object locked (not those that were held already), in locking order.
+  std::span<std::shared_mutex* const> locked() const { return locked_; }
+
   // Clients blocked on keys created under these locks are served first, while the locks are still held.
   void unlock() {
     if (ready_keys::pending()) [[unlikely]] ready_keys::serve_pending(locked_);

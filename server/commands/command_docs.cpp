@@ -35,6 +35,7 @@ std::vector<std::string> acl_categories(const CommandSpec& spec) {
   if (spec.flags & (kAdmin | kAclAdmin)) categories.push_back("@admin");
   if (spec.flags & (kAdmin | kAclDangerous)) categories.push_back("@dangerous");
   categories.push_back(spec.flags & kFast ? "@fast" : "@slow");
+  if (spec.flags & kBlocking) categories.push_back("@blocking");
   if (!container && spec.group == "string") categories.push_back("@string");
   if (!container && spec.group == "hash") categories.push_back("@hash");
   if (!container && spec.group == "set") categories.push_back("@set");
@@ -45,6 +46,7 @@ std::vector<std::string> acl_categories(const CommandSpec& spec) {
     categories.push_back("@connection");
   }
   if (!container && spec.group == "scripting") categories.push_back("@scripting");
+  if (!container && spec.group == "transactions") categories.push_back("@transaction");
   return categories;
 }
 

@@ -84,6 +84,8 @@ void blocking_move(CommandContext& ctx, End from, End to, std::string_view timeo
       list_pops::MoveOutcome::SourceMissing) {
     return;
   }
+  // Inside EXEC it cannot wait; Redis answers a null bulk here (not the null array of the other pops).
+  if (ctx.client.transaction.executing) return ctx.out.null();
   ctx.server.blocking().block(
       ctx, {source}, *timeout, {destination}, [from, to, as](CommandContext& served, std::string_view key) {
         const std::string_view source_key = served.arg(1);

@@ -36,6 +36,7 @@ CommandTable build_command_table() {
   register_zset_algebra(table);
   register_list_blocking(table);
   register_zset_blocking(table);
+  register_transactions(table);
   return table;
 }
 

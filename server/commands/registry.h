@@ -36,5 +36,6 @@ void register_zset_random(CommandTable& table);
 void register_zset_algebra(CommandTable& table);
 void register_list_blocking(CommandTable& table);
 void register_zset_blocking(CommandTable& table);
+void register_transactions(CommandTable& table);
 
 }  // namespace rc

@@ -77,11 +77,11 @@ void handle_bzmpop(CommandContext& ctx) {
 void register_zset_blocking(CommandTable& table) {
   constexpr uint32_t kBlock = kWrite | kNoScript | kFast | kBlocking;
   //         name          arity flags first last step handler
-  table.add({"bzpopmin", -3, kBlock, 1, -2, 1, handle_bzpopmin, "sorted_set", "5.0.0",
+  table.add({"bzpopmin", -3, kBlock, 1, -2, 1, handle_bzpopmin, "sorted-set", "5.0.0",
              "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"});
-  table.add({"bzpopmax", -3, kBlock, 1, -2, 1, handle_bzpopmax, "sorted_set", "5.0.0",
+  table.add({"bzpopmax", -3, kBlock, 1, -2, 1, handle_bzpopmax, "sorted-set", "5.0.0",
              "Remove and return the member with the highest score from one or more sorted sets, or block until one is available"});
-  table.add({"bzmpop", -5, kWrite | kBlocking | kMovableKeys, 0, 0, 0, handle_bzmpop, "sorted_set", "7.0.0",
+  table.add({"bzmpop", -5, kWrite | kBlocking | kMovableKeys, 0, 0, 0, handle_bzmpop, "sorted-set", "7.0.0",
              "Remove and return members with scores in a sorted set or block until one is available"});
 }
 

@@ -5,8 +5,10 @@
 // never wait in a cycle with a multi-key command.
 #include <cstddef>
 #include <shared_mutex>
+#include <vector>
 
 #include "store/keyspace.h"
+#include "store/ready_keys.h"
 
 namespace rc::rdb {
 
@@ -18,7 +20,11 @@ class SnapshotLocks {
   explicit SnapshotLocks(Keyspace& keyspace) : keyspace_(keyspace) {
     for (int db = 0; db < keyspace_.database_count(); ++db) {
       for (size_t shard = 0; shard < Database::kShardCount; ++shard) {
-        keyspace_.db(db).shard(shard).mutex.lock_shared();
+        std::shared_mutex& mutex = keyspace_.db(db).shard(shard).mutex;
+        // Held exclusively by this thread already (a BGSAVE inside EXEC): no writer can be inside it either.
+        if (HeldShards::holds(mutex)) continue;
+        mutex.lock_shared();
+        locked_.push_back(&mutex);
       }
     }
     held_ = true;
@@ -33,13 +39,13 @@ class SnapshotLocks {
     if (!held_) return;
     held_ = false;
     t_holding_snapshot_locks = false;
-    for (int db = keyspace_.database_count(); db-- > 0;) {
-      for (size_t shard = Database::kShardCount; shard-- > 0;) keyspace_.db(db).shard(shard).mutex.unlock_shared();
-    }
+    for (auto it = locked_.rbegin(); it != locked_.rend(); ++it) (*it)->unlock_shared();
+    locked_.clear();
   }
 
  private:
   Keyspace& keyspace_;
+  std::vector<std::shared_mutex*> locked_;
   bool held_ = false;
 };
 
