@@ -1,5 +1,9 @@
 // Command dispatch, in the order Redis's processCommand checks: the command exists, the subcommand exists,
-// the arity fits, the client is authenticated, the disk accepts writes; only then does the handler run.
+// the arity fits, the client is authenticated, the disk accepts writes, a RESP2 subscriber runs only pub/sub
+// commands; only then does the handler run.
+#include <algorithm>
+#include <iterator>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -49,6 +53,16 @@ std::optional<std::string> disk_error_refusal(Server& server) {
   return std::nullopt;
 }
 
+// What a RESP2 client with subscriptions may still run (Redis's processCommand); RESP3 clients run anything,
+// since their messages arrive as push frames that cannot be mistaken for replies.
+bool allowed_while_subscribed(const CommandSpec& command, const CommandSpec* container) {
+  if (container != nullptr) return false;
+  static constexpr std::string_view kAllowed[] = {"ping",         "subscribe",   "ssubscribe", "unsubscribe",
+                                                  "sunsubscribe", "psubscribe",  "punsubscribe", "quit",
+                                                  "reset"};
+  return std::find(std::begin(kAllowed), std::end(kAllowed), command.name) != std::end(kAllowed);
+}
+
 }  // namespace
 
 Database& CommandContext::db() const { return server.keyspace().db(client.db.load(std::memory_order_relaxed)); }
@@ -96,6 +110,12 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
   }
   if (refused_while_disk_fails(*command)) {
     if (auto refusal = disk_error_refusal(server)) return writer.error(*refusal);
+  }
+  if (client.subscribed() && !writer.resp3() && !allowed_while_subscribed(*command, container)) {
+    return writer.error(fmt::format(
+        "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+        "context",
+        command_fullname(*command, container)));
   }
   // While the data files load (the server listens first, as Redis), only commands with the "loading"
   // flag run. The AOF replay's own client, which has no connection, is the load itself.

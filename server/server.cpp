@@ -125,6 +125,7 @@ void Server::apply_config() {
   limits.hash_max_listpack_entries = static_cast<size_t>(config_.integer("hash-max-listpack-entries"));
   limits.hash_max_listpack_value = static_cast<size_t>(config_.integer("hash-max-listpack-value"));
   limits.set_max_intset_entries = static_cast<size_t>(config_.integer("set-max-intset-entries"));
+  pubsub_.set_limit(pubsub_output_limit(config_.text("client-output-buffer-limit")));
 }
 
 Server::Server() : Server(*new Config()) { owned_config_.reset(&config_); }
@@ -239,6 +240,8 @@ void Server::serve_client(int fd) {
       } catch (const std::exception& error) {
         spdlog::warn("client {} ({}) closed after an internal error: {}", session->id, session->peer, error.what());
       }
+      // Before the session can go: no publisher may queue for it any more.
+      pubsub_.forget(*session);
       stats_.commands_processed.fetch_add(session->commands_processed.load());
       const int client_fd = session->fd;
       clients_.remove(session->id);
@@ -261,8 +264,9 @@ void Server::cron_loop() {
     if (timeout_s <= 0) continue;
     const int64_t now = unix_time_ms();
     clients_.for_each([&](const ClientSession& client) {
-      // As Redis, a client waiting in a blocking command is not idle: its own timeout ends the wait.
-      if (client.blocked.load(std::memory_order_relaxed)) return;
+      // As Redis, a client waiting in a blocking command is not idle: its own timeout ends the wait. Nor is a
+      // subscriber, which may rightly listen for hours without sending anything.
+      if (client.blocked.load(std::memory_order_relaxed) || client.subscribed()) return;
       if (now - client.last_interaction_ms.load() > timeout_s * 1000) {
         spdlog::debug("Closing idle client {} ({})", client.id, client.peer);
         ::shutdown(client.fd, SHUT_RDWR);

@@ -26,6 +26,7 @@ CommandTable build_command_table() {
   register_sets(table);
   register_set_random(table);
   register_set_algebra(table);
+  register_pubsub(table);
   return table;
 }
 

@@ -26,5 +26,6 @@ void register_hash_random(CommandTable& table);
 void register_sets(CommandTable& table);
 void register_set_random(CommandTable& table);
 void register_set_algebra(CommandTable& table);
+void register_pubsub(CommandTable& table);
 
 }  // namespace rc
