@@ -27,6 +27,10 @@ struct ClientSession {
   // Owned by the connection thread.
   bool close_after_reply = false;  // QUIT, protocol errors
   bool authenticated = true;
+  // CLIENT REPLY OFF / SKIP: the replies of the commands are dropped (pub/sub pushes still go out).
+  bool reply_off = false;
+  bool reply_skip_next = false;  // CLIENT REPLY SKIP was the last command: skip the next one's reply
+  bool reply_skip = false;       // the command being run is that one
   // The state of a blocking command (server/blocking.h), made on the first one.
   BlockedClient& blocking();
   // Whether the last command blocked the client and its connection has not collected the outcome yet.

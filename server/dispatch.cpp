@@ -85,8 +85,9 @@ void CommandContext::propagate(const std::vector<std::string_view>& command) con
   server.keyspace().changes().publish(client.db.load(std::memory_order_relaxed), command);
 }
 
-void execute_command(Server& server, ClientSession& client, std::string& out,
-                     const std::vector<std::string_view>& argv) {
+namespace {
+
+void run_command(Server& server, ClientSession& client, std::string& out, const std::vector<std::string_view>& argv) {
   ReplyWriter writer(out, client.protocol.load(std::memory_order_relaxed));
   client.commands_processed.fetch_add(1, std::memory_order_relaxed);
   const CommandSpec* command = server.commands().find(argv[0]);
@@ -137,6 +138,19 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
   }
   // HELLO may have switched the protocol for the replies that follow.
   client.protocol.store(writer.protocol(), std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void execute_command(Server& server, ClientSession& client, std::string& out,
+                     const std::vector<std::string_view>& argv) {
+  const size_t reply_start = out.size();
+  run_command(server, client, out, argv);
+  // As Redis, CLIENT REPLY OFF/SKIP drops every reply, errors included, and is read after the command ran (so
+  // that CLIENT REPLY ON's own +OK goes out).
+  if (client.reply_off || client.reply_skip) out.resize(reply_start);
+  client.reply_skip = client.reply_skip_next;
+  client.reply_skip_next = false;
 }
 
 }  // namespace rc

@@ -43,6 +43,20 @@ class Frames {
   std::optional<std::string> resp3_;
 };
 
+// The confirmations of one command, queued behind the messages already in the client's outbox once the
+// command's subscriptions are made (so that a message published after them follows them).
+class Confirmations {
+ public:
+  Confirmations(ClientSession& client, int protocol) : client_(client), writer_(frames_, protocol) {}
+  ~Confirmations() { client_.subscriber().queue_own(frames_); }
+  operator ReplyWriter&() { return writer_; }
+
+ private:
+  ClientSession& client_;
+  std::string frames_;
+  ReplyWriter writer_;
+};
+
 // A subscribe/unsubscribe confirmation: [kind, channel or null, count], a push frame in RESP3.
 void confirm(ReplyWriter& out, std::string_view kind, const std::string_view* channel, size_t count) {
   out.push(3);
@@ -88,6 +102,11 @@ void Subscriber::take_outbox(std::string& out) {
     out += outbox_;
     outbox_.clear();
   }
+}
+
+void Subscriber::queue_own(std::string_view frames) {
+  std::lock_guard lock(mutex_);
+  outbox_.append(frames);
 }
 
 void Subscriber::signal() {
@@ -146,12 +165,14 @@ void PubSubRegistry::update_counts(ClientSession& client, const Subscriber& subs
   client.shard_subscriptions.store(subscriber.shard_channels_.size(), std::memory_order_relaxed);
 }
 
-void PubSubRegistry::subscribe(ClientSession& client, ReplyWriter& out, const std::vector<std::string_view>& channels,
+void PubSubRegistry::subscribe(ClientSession& client, ReplyWriter& reply, const std::vector<std::string_view>& channels,
                                Kind kind) {
   Subscriber& subscriber = client.subscriber();
   auto& mine = kind == Kind::Channel ? subscriber.channels_ : subscriber.shard_channels_;
   const std::string_view word = kind == Kind::Channel ? "subscribe" : "ssubscribe";
   std::unique_lock lock(mutex_);
+  // Destroyed (queued) before the lock is released.
+  Confirmations out(client, reply.protocol());
   for (const std::string_view channel : channels) {
     if (mine.emplace(channel).second) {
       ChannelMap& map = map_of(kind);
@@ -182,13 +203,15 @@ bool PubSubRegistry::remove_channel_locked(Subscriber& subscriber, std::string_v
   return true;
 }
 
-void PubSubRegistry::unsubscribe(ClientSession& client, ReplyWriter& out,
+void PubSubRegistry::unsubscribe(ClientSession& client, ReplyWriter& reply,
                                  const std::vector<std::string_view>& channels, Kind kind) {
   Subscriber& subscriber = client.subscriber();
   auto& mine = kind == Kind::Channel ? subscriber.channels_ : subscriber.shard_channels_;
   const std::string_view word = kind == Kind::Channel ? "unsubscribe" : "sunsubscribe";
   auto count = [&] { return kind == Kind::Channel ? mine.size() + subscriber.patterns_.size() : mine.size(); };
   std::unique_lock lock(mutex_);
+  // Destroyed (queued) before the lock is released.
+  Confirmations out(client, reply.protocol());
   if (channels.empty()) {
     if (mine.empty()) return confirm(out, word, nullptr, count());
     const std::vector<std::string> all(mine.begin(), mine.end());
@@ -206,10 +229,12 @@ void PubSubRegistry::unsubscribe(ClientSession& client, ReplyWriter& out,
   }
 }
 
-void PubSubRegistry::psubscribe(ClientSession& client, ReplyWriter& out,
+void PubSubRegistry::psubscribe(ClientSession& client, ReplyWriter& reply,
                                 const std::vector<std::string_view>& patterns) {
   Subscriber& subscriber = client.subscriber();
   std::unique_lock lock(mutex_);
+  // Destroyed (queued) before the lock is released.
+  Confirmations out(client, reply.protocol());
   for (const std::string_view pattern : patterns) {
     auto& mine = subscriber.patterns_;
     if (std::find(mine.begin(), mine.end(), pattern) == mine.end()) {
@@ -238,11 +263,13 @@ bool PubSubRegistry::remove_pattern_locked(Subscriber& subscriber, std::string_v
   return true;
 }
 
-void PubSubRegistry::punsubscribe(ClientSession& client, ReplyWriter& out,
+void PubSubRegistry::punsubscribe(ClientSession& client, ReplyWriter& reply,
                                   const std::vector<std::string_view>& patterns) {
   Subscriber& subscriber = client.subscriber();
   auto count = [&] { return subscriber.channels_.size() + subscriber.patterns_.size(); };
   std::unique_lock lock(mutex_);
+  // Destroyed (queued) before the lock is released.
+  Confirmations out(client, reply.protocol());
   if (patterns.empty()) {
     if (subscriber.patterns_.empty()) return confirm(out, "punsubscribe", nullptr, count());
     const std::vector<std::string> all = subscriber.patterns_;

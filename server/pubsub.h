@@ -54,6 +54,9 @@ class Subscriber {
   // From the connection's thread: how many reply bytes it holds and has not sent yet (they count against the
   // limit, as Redis counts its whole output buffer).
   void note_unsent(size_t bytes) { unsent_.store(bytes, std::memory_order_relaxed); }
+  // From the connection's thread: queues its own pub/sub confirmations, which are pushes: they are sent in
+  // order with the messages and even while CLIENT REPLY is OFF, and never count as over the limit.
+  void queue_own(std::string_view frames);
   // A publisher found the client over its output buffer limit: its thread must close it.
   bool over_limit() const { return over_limit_.load(std::memory_order_acquire); }
 
@@ -87,12 +90,12 @@ class PubSubRegistry {
 
   // SUBSCRIBE / SSUBSCRIBE: subscribes ctx's client to each channel and writes one confirmation per channel,
   // with the client's running count.
-  void subscribe(ClientSession& client, ReplyWriter& out, const std::vector<std::string_view>& channels, Kind kind);
+  void subscribe(ClientSession& client, ReplyWriter& reply, const std::vector<std::string_view>& channels, Kind kind);
   // UNSUBSCRIBE / SUNSUBSCRIBE: from each channel, or from every one when `channels` is empty (one
   // confirmation with a null channel when there was none).
-  void unsubscribe(ClientSession& client, ReplyWriter& out, const std::vector<std::string_view>& channels, Kind kind);
-  void psubscribe(ClientSession& client, ReplyWriter& out, const std::vector<std::string_view>& patterns);
-  void punsubscribe(ClientSession& client, ReplyWriter& out, const std::vector<std::string_view>& patterns);
+  void unsubscribe(ClientSession& client, ReplyWriter& reply, const std::vector<std::string_view>& channels, Kind kind);
+  void psubscribe(ClientSession& client, ReplyWriter& reply, const std::vector<std::string_view>& patterns);
+  void punsubscribe(ClientSession& client, ReplyWriter& reply, const std::vector<std::string_view>& patterns);
   // Drops every subscription of `client` without a reply (disconnect, RESET). Once it returns no publisher
   // touches the client's Subscriber any more.
   void forget(ClientSession& client);

@@ -128,6 +128,8 @@ void handle_reset(CommandContext& ctx) {
   ctx.client.db.store(0);
   ctx.out.set_protocol(2);
   ctx.client.authenticated = !ctx.server.config().password_required();
+  ctx.client.reply_off = false;
+  ctx.client.reply_skip_next = false;
   {
     std::lock_guard lock(ctx.client.mutex);
     ctx.client.name.clear();
@@ -222,6 +224,26 @@ void handle_client_unblock(CommandContext& ctx) {
   ctx.out.integer(*id > 0 && ctx.server.blocking().unblock(static_cast<uint64_t>(*id), with_error) ? 1 : 0);
 }
 
+// CLIENT REPLY ON|OFF|SKIP (the dispatcher drops the replies).
+void handle_client_reply(CommandContext& ctx) {
+  const std::string_view mode = ctx.arg(2);
+  if (is_word(mode, "on")) {
+    ctx.client.reply_off = false;
+    ctx.client.reply_skip = false;
+    ctx.client.reply_skip_next = false;
+    return ctx.out.ok();
+  }
+  if (is_word(mode, "off")) {
+    ctx.client.reply_off = true;
+    return;
+  }
+  if (is_word(mode, "skip")) {
+    if (!ctx.client.reply_off) ctx.client.reply_skip_next = true;
+    return;
+  }
+  ctx.out.error(errors::kSyntax);
+}
+
 void handle_client_info(CommandContext& ctx) { ctx.out.verbatim(describe_client(ctx.client, unix_time_ms())); }
 
 }  // namespace
@@ -250,6 +272,8 @@ void register_connection(CommandTable& table) {
                   "Sets information specific to the client or connection."},
                  {"list", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, handle_client_list, "connection", "2.4.0",
                   "Lists open connections."},
+                 {"reply", 3, kClient, 0, 0, 0, handle_client_reply, "connection", "3.2.0",
+                  "Instruct the server whether to reply to commands"},
                  {"info", 2, kClient, 0, 0, 0, handle_client_info, "connection", "6.2.0",
                   "Returns information about the connection."},
                  {"unblock", -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, handle_client_unblock, "connection",

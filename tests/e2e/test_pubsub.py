@@ -296,3 +296,19 @@ def test_redis_py_pubsub_matches_redis(clone_module_server, reference_server):
     ours = run_redis_py_session(clone_module_server)
     assert None not in ours
     assert ours == run_redis_py_session(reference_server)
+
+
+def test_client_reply_off_keeps_pushes(target):
+    """CLIENT REPLY OFF silences replies but not confirmations and messages (they are pushes); SKIP silences one."""
+    with connect(target, 3) as sub, target.connect() as pub:
+        sub.send_command("CLIENT", "REPLY", "OFF")
+        sub.send_command("SUBSCRIBE", "quiet")
+        assert sub.read_reply() == push(3, b"subscribe", b"quiet", 1)
+        sub.send_command("GET", "quiet-key")  # no reply
+        assert pub.command("PUBLISH", "quiet", "m") == b":1\r\n"
+        assert sub.read_reply() == push(3, b"message", b"quiet", b"m")
+        assert sub.command("CLIENT", "REPLY", "ON") == b"+OK\r\n"
+        sub.send_command("CLIENT", "REPLY", "SKIP")
+        sub.send_command("ECHO", "skipped")
+        assert sub.command("ECHO", "shown") == b"$5\r\nshown\r\n"
+        assert sub.command("CLIENT", "REPLY", "MAYBE") == b"-ERR syntax error\r\n"
