@@ -16,6 +16,7 @@
 #include "server/persistence.h"
 #include "server/pubsub.h"
 #include "store/glob.h"
+#include "store/keyspace_events.h"
 
 namespace rc {
 namespace {
@@ -88,6 +89,8 @@ constexpr Parameter kParameters[] = {
     {"set-max-intset-entries", Type::Integer, "512", true, 0, INT64_MAX},
     // Per client class: hard limit, soft limit, soft seconds (server/pubsub.h enforces the pubsub class).
     // CONFIG SET changes only the classes it names.
+    // Keyspace notifications (store/keyspace_events.h); read back in Redis's normal form ("KEA" -> "AKE").
+    {"notify-keyspace-events", Type::String, "", true},
     {"client-output-buffer-limit", Type::String, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
      true},
 };
@@ -225,6 +228,10 @@ std::optional<std::string> Config::set(std::string_view name, std::string_view v
     auto merged = merge_output_buffer_limits(text(p->name), value);
     if (!merged.error.empty()) return merged.error;
     normalized = std::move(merged.value);
+  } else if (p->name == std::string_view("notify-keyspace-events")) {
+    const auto classes = keyspace_events::parse_classes(value);
+    if (!classes) return std::string("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+    normalized = keyspace_events::format_classes(*classes);
   } else if (auto error = p->name == std::string_view("save") ? normalize_save(value, startup, normalized)
                                                                : normalize(*p, value, normalized)) {
     return error;

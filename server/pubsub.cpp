@@ -145,8 +145,9 @@ void Subscriber::deliver(std::string_view frame, const OutputBufferLimit& limit,
 
 // ---- PubSubRegistry ----
 
-PubSubRegistry::PubSubRegistry() = default;
-PubSubRegistry::~PubSubRegistry() = default;
+PubSubRegistry::PubSubRegistry() { keyspace_events::set_publisher(this); }
+
+PubSubRegistry::~PubSubRegistry() { keyspace_events::set_publisher(nullptr); }
 
 void PubSubRegistry::set_limit(const OutputBufferLimit& limit) {
   hard_limit_.store(limit.hard_bytes, std::memory_order_relaxed);

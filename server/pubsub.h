@@ -22,6 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/keyspace_events.h"
+
 namespace rc {
 
 struct ClientSession;
@@ -80,13 +82,16 @@ class Subscriber {
   std::vector<std::string> patterns_;
 };
 
-class PubSubRegistry {
+class PubSubRegistry : public keyspace_events::Publisher {
  public:
   // Channels and shard channels are separate namespaces with the same rules (and the same functions).
   enum class Kind { Channel, Shard };
 
+  // The registry receives the keyspace notifications of the process while it exists.
   PubSubRegistry();
   ~PubSubRegistry();
+  PubSubRegistry(const PubSubRegistry&) = delete;
+  PubSubRegistry& operator=(const PubSubRegistry&) = delete;
 
   // SUBSCRIBE / SSUBSCRIBE: subscribes ctx's client to each channel and writes one confirmation per channel,
   // with the client's running count.
@@ -103,6 +108,11 @@ class PubSubRegistry {
   // PUBLISH / SPUBLISH: queues the message for every subscriber of `channel` (and, for a channel, of every
   // matching pattern); returns how many deliveries that made, as Redis counts receivers.
   size_t publish(std::string_view channel, std::string_view message, Kind kind);
+
+  // keyspace_events::Publisher: a PUBLISH made by the server.
+  void publish_event(std::string_view channel, std::string_view message) override {
+    publish(channel, message, Kind::Channel);
+  }
 
   // PUBSUB CHANNELS / SHARDCHANNELS: the channels with a subscriber, those matching `pattern` when given.
   std::vector<std::string> channels(Kind kind, std::optional<std::string_view> pattern) const;

@@ -21,6 +21,7 @@
 #include "server/aof_log.h"
 #include "server/connection.h"
 #include "store/clock.h"
+#include "store/keyspace_events.h"
 
 namespace rc {
 namespace {
@@ -126,6 +127,7 @@ void Server::apply_config() {
   limits.hash_max_listpack_value = static_cast<size_t>(config_.integer("hash-max-listpack-value"));
   limits.set_max_intset_entries = static_cast<size_t>(config_.integer("set-max-intset-entries"));
   pubsub_.set_limit(pubsub_output_limit(config_.text("client-output-buffer-limit")));
+  keyspace_events::set_classes(keyspace_events::parse_classes(config_.text("notify-keyspace-events")).value_or(0));
 }
 
 Server::Server() : Server(*new Config()) { owned_config_.reset(&config_); }

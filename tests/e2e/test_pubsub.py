@@ -312,3 +312,75 @@ def test_client_reply_off_keeps_pushes(target):
         sub.send_command("ECHO", "skipped")
         assert sub.command("ECHO", "shown") == b"$5\r\nshown\r\n"
         assert sub.command("CLIENT", "REPLY", "MAYBE") == b"-ERR syntax error\r\n"
+
+
+NOTIFY_SCRIPT = [
+    ("SET", "kn:s", "1"), ("SET", "kn:s", "2", "EX", "100"), ("SET", "kn:s", "3", "KEEPTTL"), ("SETNX", "kn:s", "x"),
+    ("SETEX", "kn:e", "100", "v"), ("PSETEX", "kn:e", "100000", "v"), ("GETSET", "kn:s", "4"), ("INCR", "kn:n"),
+    ("INCRBY", "kn:n", "5"), ("DECR", "kn:n"), ("INCRBYFLOAT", "kn:n", "1.5"), ("APPEND", "kn:a", "x"),
+    ("APPEND", "kn:a", "y"), ("SETRANGE", "kn:r", "2", "ab"), ("SETRANGE", "kn:r", "0", ""), ("MSET", "kn:m1", "1", "kn:m2", "2"),
+    ("MSETNX", "kn:m1", "1"), ("GETEX", "kn:s", "EX", "50"), ("GETEX", "kn:s", "PERSIST"), ("GETDEL", "kn:m2"),
+    ("EXPIRE", "kn:m1", "100"), ("PERSIST", "kn:m1"), ("PEXPIREAT", "kn:m1", "1"), ("RENAME", "kn:s", "kn:t"),
+    ("COPY", "kn:t", "kn:c"), ("MOVE", "kn:c", "3"), ("DEL", "kn:t", "kn:missing", "kn:a"), ("UNLINK", "kn:n"),
+    ("HSET", "kn:h", "f", "1", "g", "2"), ("HSETNX", "kn:h", "f", "x"), ("HSETNX", "kn:h", "z", "x"),
+    ("HINCRBY", "kn:h", "f", "2"), ("HINCRBYFLOAT", "kn:h", "f", "0.5"), ("HDEL", "kn:h", "f", "none"),
+    ("HDEL", "kn:h", "g", "z"), ("SADD", "kn:x", "a", "b", "c"), ("SADD", "kn:x", "a"), ("SREM", "kn:x", "a"),
+    ("SMOVE", "kn:x", "kn:y", "b"), ("SMOVE", "kn:x", "kn:y", "c"), ("SPOP", "kn:y"), ("SADD", "kn:z", "1", "2", "3"),
+    ("SPOP", "kn:z", "1"), ("SPOP", "kn:z", "5"), ("SADD", "kn:p", "1", "2"), ("SADD", "kn:q", "2", "3"),
+    ("SINTERSTORE", "kn:i", "kn:p", "kn:q"), ("SUNIONSTORE", "kn:u", "kn:p", "kn:q"), ("SDIFFSTORE", "kn:i", "kn:p", "kn:p"),
+    ("SET", "kn:short", "v", "PX", "1"),
+]
+
+
+def keyspace_events_of(srv) -> list:
+    """Every keyspace notification NOTIFY_SCRIPT causes (and the expiry of a short-lived key), in order."""
+    with srv.connect() as admin, srv.connect() as sub:
+        admin.command("FLUSHALL")
+        admin.command("SELECT", "3")
+        admin.command("FLUSHDB")
+        admin.command("SELECT", "0")
+        assert admin.command("CONFIG", "SET", "notify-keyspace-events", "KEA") == b"+OK\r\n"
+        try:
+            sub.command("PSUBSCRIBE", "__key*__:*")
+            sub.command("SUBSCRIBE", "kn-end")
+            for command in NOTIFY_SCRIPT:
+                assert not parse(admin.command(*command)).is_error, command
+            # The short-lived key expires when read after its time.
+            wait_until(lambda: admin.command("EXISTS", "kn:short") == b":0\r\n", "kn:short to expire")
+            admin.command("PUBLISH", "kn-end", "end")
+            events = []
+            while True:
+                message = parse(sub.read_reply())
+                items = [item.value for item in message.items]
+                if items[0] == b"message":
+                    return events
+                events.append(tuple(items[2:]))
+        finally:
+            admin.command("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def test_keyspace_notifications_match_redis(clone_module_server, reference_server):
+    ours = keyspace_events_of(clone_module_server)
+    assert (b"__keyevent@0__:expired", b"kn:short") in ours
+    assert ours == keyspace_events_of(reference_server)
+
+
+def test_notify_keyspace_events_config_as_redis(target):
+    with target.connect() as conn:
+        try:
+            for given, shown in [("", b""), ("KEA", b"AKE"), ("Kg$", b"g$K"), ("Eg$lshzxetd", b"AE"), ("Elshzxetd", b"lshzxetdE"),
+                                 ("Kn", b"nK"), ("mK", b"Km"), ("A", b"A"), ("EKx", b"xKE")]:
+                assert conn.command("CONFIG", "SET", "notify-keyspace-events", given) == b"+OK\r\n"
+                assert parse(conn.command("CONFIG", "GET", "notify-keyspace-events")).items[1].value == shown
+            assert conn.command("CONFIG", "SET", "notify-keyspace-events", "Kq") == (
+                b"-ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class "
+                b"character. Use 'Ag$lshzxeKEtmdn'.\r\n")
+            # Classes without K or E publish nothing.
+            conn.command("CONFIG", "SET", "notify-keyspace-events", "A")
+            with target.connect() as sub:
+                sub.command("PSUBSCRIBE", "*")
+                conn.command("SET", "quiet-key", "v")
+                assert conn.command("PUBLISH", "after", "x") == b":1\r\n"
+                assert sub.read_reply() == push(2, b"pmessage", b"*", b"after", b"x")
+        finally:
+            conn.command("CONFIG", "SET", "notify-keyspace-events", "")
