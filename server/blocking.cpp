@@ -20,11 +20,6 @@ namespace rc {
 
 // ---- ClientSession's blocking state ----
 
-ClientSession::ClientSession(uint64_t id_, int fd_, std::string peer_, std::string local_, int64_t created_ms_)
-    : id(id_), fd(fd_), peer(std::move(peer_)), local(std::move(local_)), created_ms(created_ms_) {}
-
-ClientSession::~ClientSession() = default;
-
 BlockedClient& ClientSession::blocking() {
   if (!blocking_) blocking_ = std::make_unique<BlockedClient>(*this);
   return *blocking_;

@@ -8,6 +8,7 @@
 #include "protocol/reply_writer.h"
 #include "server/client_session.h"
 #include "store/database.h"
+#include "store/keyspace_events.h"
 
 namespace rc {
 
@@ -43,6 +44,12 @@ struct CommandContext {
   void propagate(const std::vector<std::string_view>& command) const;
   // The command exactly as the client sent it (for commands whose effect does not depend on the time).
   void propagate_as_received() const { propagate(argv); }
+  // A keyspace notification (Redis's notifyKeyspaceEvent) for `key` of the client's database: call it after
+  // the change, with Redis's event name and class (keyspace_events::kString, kGeneric, kHash, kSet, kList,
+  // kZset, ...). Free while notify-keyspace-events is empty.
+  void notify(keyspace_events::Class type, std::string_view event, std::string_view key) const {
+    keyspace_events::notify(type, event, key, client.db.load(std::memory_order_relaxed));
+  }
 };
 
 }  // namespace rc

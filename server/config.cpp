@@ -14,7 +14,9 @@
 #include "protocol/inline_splitter.h"
 #include "protocol/numbers.h"
 #include "server/persistence.h"
+#include "server/pubsub.h"
 #include "store/glob.h"
+#include "store/keyspace_events.h"
 
 namespace rc {
 namespace {
@@ -91,6 +93,12 @@ constexpr Parameter kParameters[] = {
     {"list-compress-depth", Type::Integer, "0", true, 0, INT32_MAX},
     {"zset-max-listpack-entries", Type::Integer, "128", true, 0, INT64_MAX},
     {"zset-max-listpack-value", Type::Memory, "64", true, 0, INT64_MAX},
+    // Per client class: hard limit, soft limit, soft seconds (server/pubsub.h enforces the pubsub class).
+    // CONFIG SET changes only the classes it names.
+    // Keyspace notifications (store/keyspace_events.h); read back in Redis's normal form ("KEA" -> "AKE").
+    {"notify-keyspace-events", Type::String, "", true},
+    {"client-output-buffer-limit", Type::String, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+     true},
 };
 
 // Redis 7.0's older names of some parameters, which CONFIG GET/SET and config files still accept.
@@ -195,7 +203,9 @@ std::string quote_config_word(const std::string& value) {
 namespace {
 
 // Directives whose value is a list of words ("save 3600 1 300 100", "bind 127.0.0.1 -::1").
-bool takes_several_words(std::string_view name) { return name == "save" || name == "bind"; }
+bool takes_several_words(std::string_view name) {
+  return name == "save" || name == "bind" || equals_ignore_case(name, "client-output-buffer-limit");
+}
 
 }  // namespace
 
@@ -223,8 +233,16 @@ std::optional<std::string> Config::set(std::string_view name, std::string_view v
   if (p == nullptr) return std::string("Bad directive or wrong number of arguments");
   if (!startup && !p->is_mutable) return std::string("can't set immutable config");
   std::string normalized;
-  if (auto error = p->name == std::string_view("save") ? normalize_save(value, startup, normalized)
-                                                        : normalize(*p, value, normalized)) {
+  if (p->name == std::string_view("client-output-buffer-limit")) {
+    auto merged = merge_output_buffer_limits(text(p->name), value);
+    if (!merged.error.empty()) return merged.error;
+    normalized = std::move(merged.value);
+  } else if (p->name == std::string_view("notify-keyspace-events")) {
+    const auto classes = keyspace_events::parse_classes(value);
+    if (!classes) return std::string("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+    normalized = keyspace_events::format_classes(*classes);
+  } else if (auto error = p->name == std::string_view("save") ? normalize_save(value, startup, normalized)
+                                                               : normalize(*p, value, normalized)) {
     return error;
   }
   assign(p->name, std::move(normalized));

@@ -13,6 +13,7 @@
 
 #include "protocol/reply_writer.h"
 #include "server/aof_log.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 #include "store/clock.h"
 
@@ -31,7 +32,9 @@ Connection::Connection(Server& server, std::shared_ptr<ClientSession> session)
     : server_(server), session_(std::move(session)) {}
 
 void Connection::run() {
-  while (receive()) {
+  for (;;) {
+    if (session_->subscriber_if_made() != nullptr && !wait_as_subscriber()) break;
+    if (!receive()) break;
     if (!process_input()) break;
     if (!flush()) break;
     if (session_->close_after_reply) break;
@@ -88,6 +91,8 @@ bool Connection::process_input() {
     }
     if (!decoder_.args().empty()) {
       note_query_buffer();
+      // Messages published before this command go out before its reply.
+      take_published();
       execute_command(server_, *session_, output_, decoder_.args());
     }
     input_.consume(decoder_.consumed());
@@ -165,17 +170,48 @@ bool Connection::wait_while_blocked() {
   }
 }
 
+void Connection::take_published() {
+  if (Subscriber* subscriber = session_->subscriber_if_made()) subscriber->take_outbox(output_);
+}
+
+bool Connection::wait_as_subscriber() {
+  Subscriber& subscriber = *session_->subscriber_if_made();
+  for (;;) {
+    take_published();
+    if (subscriber.over_limit()) return false;
+    if (!output_.empty() && !flush()) return false;
+    pollfd events[2] = {{session_->fd, POLLIN, 0}, {subscriber.wake_fd(), POLLIN, 0}};
+    if (::poll(events, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (events[0].revents & (POLLIN | POLLHUP | POLLERR)) return true;
+  }
+}
+
 // Every reply leaves through here: first the AOF entries of the commands that produced them must be
-// written (fsynced with always), one wait for the whole batch.
+// written (fsynced with always), one wait for the whole batch. A client that has subscribed never blocks in
+// send: while its socket is full it waits on the socket and on its wake-up descriptor, so that it notices
+// when publishers have pushed it over its output buffer limit (a subscriber that never reads).
 bool Connection::flush() {
   aof_tracking::wait_before_replies();
+  take_published();
+  Subscriber* subscriber = session_->subscriber_if_made();
   size_t sent = 0;
   while (sent < output_.size()) {
-    const ssize_t n = ::send(session_->fd, output_.data() + sent, output_.size() - sent, MSG_NOSIGNAL);
+    const int flags = MSG_NOSIGNAL | (subscriber != nullptr ? MSG_DONTWAIT : 0);
+    const ssize_t n = ::send(session_->fd, output_.data() + sent, output_.size() - sent, flags);
     if (n > 0) {
       sent += static_cast<size_t>(n);
+      if (subscriber != nullptr) subscriber->note_unsent(output_.size() - sent);
     } else if (n < 0 && errno == EINTR) {
       continue;
+    } else if (n < 0 && subscriber != nullptr && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      subscriber->note_unsent(output_.size() - sent);
+      pollfd events[2] = {{session_->fd, POLLOUT, 0}, {subscriber->wake_fd(), POLLIN, 0}};
+      if (::poll(events, 2, -1) < 0 && errno != EINTR) return false;
+      if (events[1].revents & POLLIN) subscriber->clear_wakeup();  // the outbox is taken after this send
+      if (subscriber->over_limit()) return false;
     } else {
       return false;
     }

@@ -28,6 +28,11 @@ class Connection {
   bool wait_while_blocked();
   // Waits until the socket is readable (true), the client is woken or its deadline passes.
   bool wait_for_event(const BlockedClient& blocked);
+  // For a client that has subscribed: sends what publishers queue for it until its socket is readable (true),
+  // or false when the connection is to end (gone, or over its output buffer limit).
+  bool wait_as_subscriber();
+  // Moves the messages publishers queued for this client behind the replies already in output_.
+  void take_published();
   DecodeLimits current_limits() const;
   void note_query_buffer();
 

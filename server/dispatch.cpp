@@ -1,5 +1,9 @@
 // Command dispatch, in the order Redis's processCommand checks: the command exists, the subcommand exists,
-// the arity fits, the client is authenticated, the disk accepts writes; only then does the handler run.
+// the arity fits, the client is authenticated, the disk accepts writes, a RESP2 subscriber runs only pub/sub
+// commands; only then does the handler run.
+#include <algorithm>
+#include <iterator>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -57,6 +61,14 @@ bool runs_inside_multi(const CommandSpec& command) {
     if (command.name == name) return true;
   }
   return false;
+// What a RESP2 client with subscriptions may still run (Redis's processCommand); RESP3 clients run anything,
+// since their messages arrive as push frames that cannot be mistaken for replies.
+bool allowed_while_subscribed(const CommandSpec& command, const CommandSpec* container) {
+  if (container != nullptr) return false;
+  static constexpr std::string_view kAllowed[] = {"ping",         "subscribe",   "ssubscribe", "unsubscribe",
+                                                  "sunsubscribe", "psubscribe",  "punsubscribe", "quit",
+                                                  "reset"};
+  return std::find(std::begin(kAllowed), std::end(kAllowed), command.name) != std::end(kAllowed);
 }
 
 }  // namespace
@@ -81,8 +93,9 @@ void CommandContext::propagate(const std::vector<std::string_view>& command) con
   server.keyspace().changes().publish(client.db.load(std::memory_order_relaxed), command);
 }
 
-void execute_command(Server& server, ClientSession& client, std::string& out,
-                     const std::vector<std::string_view>& argv) {
+namespace {
+
+void run_command(Server& server, ClientSession& client, std::string& out, const std::vector<std::string_view>& argv) {
   ReplyWriter writer(out, client.protocol.load(std::memory_order_relaxed));
   client.commands_processed.fetch_add(1, std::memory_order_relaxed);
   TransactionState& transaction = client.transaction;
@@ -110,6 +123,12 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
   if (refused_while_disk_fails(*command)) {
     if (auto refusal = disk_error_refusal(server)) return refuse(*refusal);
   }
+  if (client.subscribed() && !writer.resp3() && !allowed_while_subscribed(*command, container)) {
+    return writer.error(fmt::format(
+        "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+        "context",
+        command_fullname(*command, container)));
+  }
   // While the data files load (the server listens first, as Redis), only commands with the "loading"
   // flag run. The AOF replay's own client, which has no connection, is the load itself.
   if (server.loading().active() && !(command->flags & kLoading) && client.fd >= 0) return refuse(errors::kLoading);
@@ -132,6 +151,19 @@ void execute_command(Server& server, ClientSession& client, std::string& out,
   }
   // HELLO may have switched the protocol for the replies that follow.
   client.protocol.store(writer.protocol(), std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void execute_command(Server& server, ClientSession& client, std::string& out,
+                     const std::vector<std::string_view>& argv) {
+  const size_t reply_start = out.size();
+  run_command(server, client, out, argv);
+  // As Redis, CLIENT REPLY OFF/SKIP drops every reply, errors included, and is read after the command ran (so
+  // that CLIENT REPLY ON's own +OK goes out).
+  if (client.reply_off || client.reply_skip) out.resize(reply_start);
+  client.reply_skip = client.reply_skip_next;
+  client.reply_skip_next = false;
 }
 
 }  // namespace rc

@@ -21,6 +21,7 @@
 #include "server/aof_log.h"
 #include "server/connection.h"
 #include "store/clock.h"
+#include "store/keyspace_events.h"
 
 namespace rc {
 namespace {
@@ -129,6 +130,8 @@ void Server::apply_config() {
   limits.list_compress_depth = static_cast<int>(config_.integer("list-compress-depth"));
   limits.zset_max_listpack_entries = static_cast<size_t>(config_.integer("zset-max-listpack-entries"));
   limits.zset_max_listpack_value = static_cast<size_t>(config_.integer("zset-max-listpack-value"));
+  pubsub_.set_limit(pubsub_output_limit(config_.text("client-output-buffer-limit")));
+  keyspace_events::set_classes(keyspace_events::parse_classes(config_.text("notify-keyspace-events")).value_or(0));
 }
 
 Server::Server() : Server(*new Config()) { owned_config_.reset(&config_); }
@@ -243,6 +246,8 @@ void Server::serve_client(int fd) {
       } catch (const std::exception& error) {
         spdlog::warn("client {} ({}) closed after an internal error: {}", session->id, session->peer, error.what());
       }
+      // Before the session can go: no publisher may queue for it any more.
+      pubsub_.forget(*session);
       stats_.commands_processed.fetch_add(session->commands_processed.load());
       const int client_fd = session->fd;
       clients_.remove(session->id);
@@ -265,8 +270,9 @@ void Server::cron_loop() {
     if (timeout_s <= 0) continue;
     const int64_t now = unix_time_ms();
     clients_.for_each([&](const ClientSession& client) {
-      // As Redis, a client waiting in a blocking command is not idle: its own timeout ends the wait.
-      if (client.blocked.load(std::memory_order_relaxed)) return;
+      // As Redis, a client waiting in a blocking command is not idle: its own timeout ends the wait. Nor is a
+      // subscriber, which may rightly listen for hours without sending anything.
+      if (client.blocked.load(std::memory_order_relaxed) || client.subscribed()) return;
       if (now - client.last_interaction_ms.load() > timeout_s * 1000) {
         spdlog::debug("Closing idle client {} ({})", client.id, client.peer);
         ::shutdown(client.fd, SHUT_RDWR);

@@ -18,6 +18,7 @@
 #include "server/loading.h"
 #include "server/lookup_stats.h"
 #include "server/persistence.h"
+#include "server/pubsub.h"
 #include "store/active_expiry.h"
 #include "store/keyspace.h"
 
@@ -63,6 +64,7 @@ class Server {
   const CommandTable& commands() const { return commands_; }
   ClientRegistry& clients() { return clients_; }
   BlockingRegistry& blocking() { return blocking_; }
+  PubSubRegistry& pubsub() { return pubsub_; }
   ServerStats& stats() { return stats_; }
   Config& config() { return config_; }
   Persistence& persistence() { return persistence_; }
@@ -87,6 +89,7 @@ class Server {
   CommandTable commands_;
   ClientRegistry clients_;
   BlockingRegistry blocking_{*this};
+  PubSubRegistry pubsub_;
   ServerStats stats_;
   std::unique_ptr<ActiveExpiry> expiry_;
   std::vector<int> listen_fds_;

@@ -21,6 +21,8 @@
 #include <span>
 #include <string_view>
 
+#include "store/keyspace_events.h"
+
 namespace rc {
 
 class ChangeConsumer {
@@ -44,7 +46,11 @@ class ChangeStream {
 
   // The deletion of a key whose time ran out: DEL, or UNLINK with lazyfree-lazy-expire yes, as Redis
   // propagates it (propagateDeletion), so that a replay without a clock removes the key at the same place.
-  void publish_expired(int db, std::string_view key) { publish(db, {unlink_expired() ? "UNLINK" : "DEL", key}); }
+  // It is also where the "expired" keyspace notification starts, lazy or active.
+  void publish_expired(int db, std::string_view key) {
+    publish(db, {unlink_expired() ? "UNLINK" : "DEL", key});
+    keyspace_events::notify(keyspace_events::kExpired, "expired", key, db);
+  }
   void set_unlink_expired(bool unlink) { unlink_expired_.store(unlink, std::memory_order_relaxed); }
   bool unlink_expired() const { return unlink_expired_.load(std::memory_order_relaxed); }
 

@@ -31,6 +31,7 @@ var checks = []check{
 	{"6e setnx-setargs-nx-get", checkSetNXAndGet},
 	{"6f select-db-3", checkSelectDB},
 	{"6g client-name", checkClientName},
+	{"7 pubsub", checkPubSub},
 }
 
 func runChecks(ctx context.Context, r *reporter, addr string) {

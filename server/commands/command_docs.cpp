@@ -34,6 +34,7 @@ std::vector<std::string> acl_categories(const CommandSpec& spec) {
   if (spec.flags & kReadonly) categories.push_back("@read");
   if (spec.flags & (kAdmin | kAclAdmin)) categories.push_back("@admin");
   if (spec.flags & (kAdmin | kAclDangerous)) categories.push_back("@dangerous");
+  if (spec.flags & kPubSub) categories.push_back("@pubsub");  // before @fast/@slow, in Redis's category order
   categories.push_back(spec.flags & kFast ? "@fast" : "@slow");
   if (spec.flags & kBlocking) categories.push_back("@blocking");
   if (!container && spec.group == "string") categories.push_back("@string");

@@ -17,6 +17,12 @@ namespace {
 
 void handle_ping(CommandContext& ctx) {
   if (ctx.argc() > 2) return ctx.out.error(errors::wrong_arity("ping"));
+  // A RESP2 subscriber's replies are arrays shaped as its messages, so that its reader can tell them apart.
+  if (ctx.client.subscribed() && !ctx.out.resp3()) {
+    ctx.out.array(2);
+    ctx.out.bulk("pong");
+    return ctx.out.bulk(ctx.argc() == 2 ? ctx.arg(1) : std::string_view());
+  }
   if (ctx.argc() == 2) return ctx.out.bulk(ctx.arg(1));
   ctx.out.simple("PONG");
 }
@@ -115,6 +121,23 @@ void handle_select(CommandContext& ctx) {
   ctx.out.ok();
 }
 
+// RESET: the connection as if it had just connected (Redis's clearClientConnectionState): no subscriptions,
+// database 0, RESP2, no name, and authenticated only if no password is required.
+void handle_reset(CommandContext& ctx) {
+  ctx.client.transaction.discard();  // RESET also ends MULTI and every WATCH
+  ctx.server.pubsub().forget(ctx.client);
+  ctx.client.db.store(0);
+  ctx.out.set_protocol(2);
+  ctx.client.authenticated = !ctx.server.config().password_required();
+  ctx.client.reply_off = false;
+  ctx.client.reply_skip_next = false;
+  {
+    std::lock_guard lock(ctx.client.mutex);
+    ctx.client.name.clear();
+  }
+  ctx.out.simple("RESET");
+}
+
 void handle_quit(CommandContext& ctx) {
   ctx.client.close_after_reply = true;
   ctx.out.ok();
@@ -155,16 +178,26 @@ void handle_client_setinfo(CommandContext& ctx) {
   ctx.out.ok();
 }
 
+// The flags= field, in Redis's order: P (has subscriptions), b (blocked); N when none applies.
+std::string client_flags(const ClientSession& client) {
+  std::string flags;
+  if (client.subscribed()) flags += 'P';
+  if (client.blocked.load()) flags += 'b';
+  return flags.empty() ? "N" : flags;
+}
+
 // One line of CLIENT LIST / CLIENT INFO, with Redis 7's field names.
 std::string describe_client(const ClientSession& client, int64_t now_ms) {
   const CommandSpec* last_command = client.last_command.load(std::memory_order_relaxed);
   std::lock_guard lock(client.mutex);
   return fmt::format(
-      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 "
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 "
       "qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "
       "cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
       client.id, client.peer, client.local, client.fd, client.name, (now_ms - client.created_ms) / 1000,
-      (now_ms - client.last_interaction_ms.load()) / 1000, client.blocked.load() ? "b" : "N", client.db.load(), client.query_buffer.load(),
+      (now_ms - client.last_interaction_ms.load()) / 1000, client_flags(client), client.db.load(),
+      client.channel_subscriptions.load(), client.pattern_subscriptions.load(), client.shard_subscriptions.load(),
+      client.query_buffer.load(),
       client.query_buffer_free.load(), last_command == nullptr ? "NULL" : last_command->fullname,
       client.protocol.load(), client.lib_name, client.lib_version);
 }
@@ -192,6 +225,26 @@ void handle_client_unblock(CommandContext& ctx) {
   ctx.out.integer(*id > 0 && ctx.server.blocking().unblock(static_cast<uint64_t>(*id), with_error) ? 1 : 0);
 }
 
+// CLIENT REPLY ON|OFF|SKIP (the dispatcher drops the replies).
+void handle_client_reply(CommandContext& ctx) {
+  const std::string_view mode = ctx.arg(2);
+  if (is_word(mode, "on")) {
+    ctx.client.reply_off = false;
+    ctx.client.reply_skip = false;
+    ctx.client.reply_skip_next = false;
+    return ctx.out.ok();
+  }
+  if (is_word(mode, "off")) {
+    ctx.client.reply_off = true;
+    return;
+  }
+  if (is_word(mode, "skip")) {
+    if (!ctx.client.reply_off) ctx.client.reply_skip_next = true;
+    return;
+  }
+  ctx.out.error(errors::kSyntax);
+}
+
 void handle_client_info(CommandContext& ctx) { ctx.out.verbatim(describe_client(ctx.client, unix_time_ms())); }
 
 }  // namespace
@@ -207,6 +260,8 @@ void register_connection(CommandTable& table) {
              "Authenticates the connection."});
   table.add({"select", 2, kLoading | kStale | kFast, 0, 0, 0, handle_select, "connection", "1.0.0",
              "Changes the selected database."});
+  table.add({"reset", 1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0, 0, handle_reset,
+             "connection", "6.2.0", "Reset the connection"});
   table.add({"quit", -1, kNoAuth | kAllowBusy | kFast | kLoading | kStale | kNoScript, 0, 0, 0, handle_quit,
              "connection", "1.0.0", "Closes the connection."});
   table.add({"client", -2, 0, 0, 0, 0, nullptr, "connection", "2.4.0", "A container for client connection commands.",
@@ -218,6 +273,8 @@ void register_connection(CommandTable& table) {
                   "Sets information specific to the client or connection."},
                  {"list", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, handle_client_list, "connection", "2.4.0",
                   "Lists open connections."},
+                 {"reply", 3, kClient, 0, 0, 0, handle_client_reply, "connection", "3.2.0",
+                  "Instruct the server whether to reply to commands"},
                  {"info", 2, kClient, 0, 0, 0, handle_client_info, "connection", "6.2.0",
                   "Returns information about the connection."},
                  {"unblock", -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, handle_client_unblock, "connection",

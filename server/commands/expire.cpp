@@ -96,9 +96,11 @@ void expire_generic(CommandContext& ctx, bool relative, bool seconds, std::strin
     if (*when <= slot.now_ms()) {
       slot.erase();
       ctx.propagate({"DEL", ctx.arg(1)});
+      ctx.notify(keyspace_events::kGeneric, "del", ctx.arg(1));
     } else {
       slot.set_expiry(*when);
       ctx.propagate({"PEXPIREAT", ctx.arg(1), std::to_string(*when)});
+      ctx.notify(keyspace_events::kGeneric, "expire", ctx.arg(1));
     }
     return 1;
   });
@@ -135,6 +137,7 @@ void handle_persist(CommandContext& ctx) {
     if (entry == nullptr || !entry->has_expiry()) return 0;
     slot.set_expiry(Entry::kNoExpiry);
     ctx.propagate({"PERSIST", ctx.arg(1)});
+    ctx.notify(keyspace_events::kGeneric, "persist", ctx.arg(1));
     return 1;
   });
   ctx.out.integer(removed);

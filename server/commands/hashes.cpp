@@ -45,6 +45,7 @@ void set_fields(CommandContext& ctx, std::string_view command) {
       added += hash_value::set(hash, ctx.arg(i), ctx.arg(i + 1), limits(ctx)) ? 1 : 0;
     }
     ctx.propagate_as_received();
+    ctx.notify(keyspace_events::kHash, "hset", ctx.arg(1));
     if (command == "hset") return ctx.out.integer(added);
     ctx.out.ok();
   });
@@ -59,6 +60,7 @@ void handle_hsetnx(CommandContext& ctx) {
     if (slot.get() != nullptr && hash_value::contains(*slot.get(), ctx.arg(2))) return ctx.out.integer(0);
     hash_value::set(hash_to_change(slot), ctx.arg(2), ctx.arg(3), limits(ctx));
     ctx.propagate_as_received();
+    ctx.notify(keyspace_events::kHash, "hset", ctx.arg(1));
     ctx.out.integer(1);
   });
 }
@@ -97,7 +99,11 @@ void handle_hdel(CommandContext& ctx) {
       ++removed;
       if (hash_value::length(*slot.edit()) == 0) slot.erase();
     }
-    if (removed > 0) ctx.propagate_as_received();
+    if (removed > 0) {
+      ctx.propagate_as_received();
+      ctx.notify(keyspace_events::kHash, "hdel", ctx.arg(1));
+      if (slot.get() == nullptr) ctx.notify(keyspace_events::kGeneric, "del", ctx.arg(1));
+    }
     ctx.out.integer(removed);
   });
 }
@@ -163,6 +169,7 @@ void handle_hincrby(CommandContext& ctx) {
     if (!sum) return ctx.out.error(errors::kOverflow);
     hash_value::set(hash_to_change(slot), ctx.arg(2), std::to_string(*sum), limits(ctx));
     ctx.propagate_as_received();
+    ctx.notify(keyspace_events::kHash, "hincrby", ctx.arg(1));
     ctx.out.integer(*sum);
   });
 }
@@ -188,6 +195,7 @@ void handle_hincrbyfloat(CommandContext& ctx) {
     const std::string text = format_long_double(sum);
     hash_value::set(hash_to_change(slot), ctx.arg(2), text, limits(ctx));
     ctx.propagate({"HSET", ctx.arg(1), ctx.arg(2), text});
+    ctx.notify(keyspace_events::kHash, "hincrbyfloat", ctx.arg(1));
     ctx.out.bulk(text);
   });
 }

@@ -101,11 +101,12 @@ std::string stats_section(Server& server) {
   server.clients().for_each([&](const ClientSession& client) { commands += client.commands_processed.load(); });
   return fmt::format(
       "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\nrejected_connections:{}\r\n"
-      "expired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\nlatest_fork_usec:{}\r\n"
-      "total_forks:{}\r\n",
+      "expired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\n"
+      "pubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\n",
       server.clients().total_connections(), commands, server.stats().rejected_connections.load(),
       server.keyspace().expired_keys(), server.stats().lookups.hits(), server.stats().lookups.misses(),
-      latest_fork_usec(), total_forks());
+      server.pubsub().channel_count(PubSubRegistry::Kind::Channel), server.pubsub().pattern_count(),
+      server.pubsub().channel_count(PubSubRegistry::Kind::Shard), latest_fork_usec(), total_forks());
 }
 
 std::string replication_section(Server& server) {

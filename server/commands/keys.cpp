@@ -25,7 +25,10 @@ void delete_keys(CommandContext& ctx, std::string_view command, bool lazy) {
   for (size_t i = 1; i < ctx.argc(); ++i) {
     EntryPtr removed = ctx.db().write(ctx.arg(i), [&](KeySlot& slot) {
       EntryPtr entry = slot.remove();
-      if (entry) ctx.propagate({command, ctx.arg(i)});  // key by key, each under its own shard lock
+      if (entry) {
+        ctx.propagate({command, ctx.arg(i)});  // key by key, each under its own shard lock
+        ctx.notify(keyspace_events::kGeneric, "del", ctx.arg(i));
+      }
       return entry;
     });
     if (!removed) continue;
@@ -83,6 +86,8 @@ void rename_key(CommandContext& ctx, bool nx) {
   KeySlot target = slot_in_locked_shard(db, to, now, garbage);
   target.adopt(std::move(moved));  // replaces the target's entry, if any
   ctx.propagate({"RENAME", from, to});
+  ctx.notify(keyspace_events::kGeneric, "rename_from", from);
+  ctx.notify(keyspace_events::kGeneric, "rename_to", to);
   nx ? ctx.out.integer(1) : ctx.out.ok();
 }
 
@@ -129,6 +134,7 @@ void handle_copy(CommandContext& ctx) {
   KeySlot target = slot_in_locked_shard(destination_db, ctx.arg(2), now, garbage);
   target.adopt(std::move(copy));  // replaces the target's entry, if any
   ctx.propagate_as_received();
+  keyspace_events::notify(keyspace_events::kGeneric, "copy_to", ctx.arg(2), target_db);
   ctx.out.integer(1);
 }
 
@@ -151,6 +157,8 @@ void handle_move(CommandContext& ctx) {
   if (target.get() != nullptr) return ctx.out.integer(0);
   target.adopt(source.take());
   ctx.propagate_as_received();
+  ctx.notify(keyspace_events::kGeneric, "move_from", ctx.arg(1));
+  keyspace_events::notify(keyspace_events::kGeneric, "move_to", ctx.arg(1), *index);
   ctx.out.integer(1);
 }
 

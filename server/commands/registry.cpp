@@ -37,6 +37,7 @@ CommandTable build_command_table() {
   register_list_blocking(table);
   register_zset_blocking(table);
   register_transactions(table);
+  register_pubsub(table);
   return table;
 }
 

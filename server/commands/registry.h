@@ -37,5 +37,6 @@ void register_zset_algebra(CommandTable& table);
 void register_list_blocking(CommandTable& table);
 void register_zset_blocking(CommandTable& table);
 void register_transactions(CommandTable& table);
+void register_pubsub(CommandTable& table);
 
 }  // namespace rc

@@ -152,7 +152,7 @@ void reply_combined(CommandContext& ctx, Operation operation) {
 // SINTERSTORE, SUNIONSTORE, SDIFFSTORE destination key [key ...]: the result replaces the destination,
 // whatever it held, without its expiry (Redis's setKey); an empty result deletes it. Propagated as received
 // when the dataset changed.
-void store_combined(CommandContext& ctx, Operation operation) {
+void store_combined(CommandContext& ctx, Operation operation, std::string_view event) {
   const std::string_view destination = ctx.arg(1);
   LockedKeys locked(ctx.db(), Keys(ctx.argv).subspan(1));
   const auto sets = sets_or_reply(ctx, locked, Keys(ctx.argv).subspan(2));
@@ -166,15 +166,20 @@ void store_combined(CommandContext& ctx, Operation operation) {
     return ctx.out.integer(0);
   }
   ctx.propagate_as_received();
+  if (length > 0) {
+    ctx.notify(keyspace_events::kSet, event, destination);
+  } else {
+    ctx.notify(keyspace_events::kGeneric, "del", destination);
+  }
   ctx.out.integer(static_cast<int64_t>(length));
 }
 
 void handle_sinter(CommandContext& ctx) { reply_combined(ctx, Operation::Intersection); }
 void handle_sunion(CommandContext& ctx) { reply_combined(ctx, Operation::Union); }
 void handle_sdiff(CommandContext& ctx) { reply_combined(ctx, Operation::Difference); }
-void handle_sinterstore(CommandContext& ctx) { store_combined(ctx, Operation::Intersection); }
-void handle_sunionstore(CommandContext& ctx) { store_combined(ctx, Operation::Union); }
-void handle_sdiffstore(CommandContext& ctx) { store_combined(ctx, Operation::Difference); }
+void handle_sinterstore(CommandContext& ctx) { store_combined(ctx, Operation::Intersection, "sinterstore"); }
+void handle_sunionstore(CommandContext& ctx) { store_combined(ctx, Operation::Union, "sunionstore"); }
+void handle_sdiffstore(CommandContext& ctx) { store_combined(ctx, Operation::Difference, "sdiffstore"); }
 
 // SINTERCARD numkeys key [key ...] [LIMIT limit]: the size of the intersection, counting stopped at
 // `limit` when it is not 0.

@@ -78,12 +78,14 @@ void pop_with_count(CommandContext& ctx) {
     if (ctx.wrong_type(set, ValueType::Set)) return;
     if (set == nullptr || count == 0) return ctx.out.set(0);
     const size_t size = set_value::length(*set);
+    ctx.notify(keyspace_events::kSet, "spop", ctx.arg(1));
     if (count >= size) {
       ctx.count_lookup(set);  // Redis replies through SUNION's code, whose lookup counts as a read
       ctx.out.set(size);
       set_value::for_each(*set, [&](std::string_view member) { ctx.out.bulk(member); });
       slot.erase();
       ctx.propagate({"DEL", slot.key()});
+      ctx.notify(keyspace_events::kGeneric, "del", ctx.arg(1));
       return;
     }
     ctx.out.set(count);
@@ -105,7 +107,11 @@ void handle_spop(CommandContext& ctx) {
     set_value::remove(set, member);
     ctx.propagate({"SREM", slot.key(), member});
     ctx.out.bulk(member);
-    if (set_value::length(set) == 0) slot.erase();
+    ctx.notify(keyspace_events::kSet, "spop", ctx.arg(1));
+    if (set_value::length(set) == 0) {
+      slot.erase();
+      ctx.notify(keyspace_events::kGeneric, "del", ctx.arg(1));
+    }
   });
 }
 

@@ -30,6 +30,7 @@ void handle_sadd(CommandContext& ctx) {
     if (added > 0) {
       slot.edit();  // counts the change (a new key was counted by adopt already)
       ctx.propagate_as_received();
+      ctx.notify(keyspace_events::kSet, "sadd", ctx.arg(1));
     }
     ctx.out.integer(added);
   });
@@ -46,7 +47,11 @@ void handle_srem(CommandContext& ctx) {
       ++removed;
       if (set_value::length(*slot.edit()) == 0) slot.erase();
     }
-    if (removed > 0) ctx.propagate_as_received();
+    if (removed > 0) {
+      ctx.propagate_as_received();
+      ctx.notify(keyspace_events::kSet, "srem", ctx.arg(1));
+      if (slot.get() == nullptr) ctx.notify(keyspace_events::kGeneric, "del", ctx.arg(1));
+    }
     ctx.out.integer(removed);
   });
 }
@@ -103,15 +108,20 @@ void handle_smove(CommandContext& ctx) {
   if (source == nullptr) return ctx.out.integer(0);
   if (ctx.wrong_type(source, ValueType::Set) || ctx.wrong_type(destination, ValueType::Set)) return;
   if (source_key == destination_key) return ctx.out.integer(set_value::contains(*source, member) ? 1 : 0);
+  bool source_deleted = false;
   {
     KeySlot from = locked.slot(source_key);
     if (!set_value::remove(*from.get(), member)) return ctx.out.integer(0);
-    if (set_value::length(*from.edit()) == 0) from.erase();
+    if (set_value::length(*from.edit()) == 0) source_deleted = from.erase();
   }
   KeySlot to = locked.slot(destination_key);
   if (to.get() == nullptr) to.adopt(EntryPtr(set_value::create_for(destination_key, member, limits(ctx))));
-  if (set_value::add(*to.get(), member, limits(ctx))) to.edit();
+  const bool added = set_value::add(*to.get(), member, limits(ctx));
+  if (added) to.edit();
   ctx.propagate_as_received();
+  ctx.notify(keyspace_events::kSet, "srem", source_key);
+  if (source_deleted) ctx.notify(keyspace_events::kGeneric, "del", source_key);
+  if (added) ctx.notify(keyspace_events::kSet, "sadd", destination_key);
   ctx.out.integer(1);
 }
 

@@ -34,6 +34,7 @@ void increment_by(CommandContext& ctx, int64_t delta) {
     const std::string text = std::to_string(*sum);
     store_number(slot, text);
     ctx.propagate({"SET", ctx.arg(1), text, "KEEPTTL"});
+    ctx.notify(keyspace_events::kString, "incrby", ctx.arg(1));
     ctx.out.integer(*sum);
   });
 }
@@ -72,6 +73,7 @@ void handle_incrbyfloat(CommandContext& ctx) {
     // Stored as text, as Redis does: OBJECT ENCODING says embstr even for "2".
     store_number(slot, text)->set_encoding(StringEncoding::NotInteger);
     ctx.propagate({"SET", ctx.arg(1), text, "KEEPTTL"});  // the result, not the float arithmetic
+    ctx.notify(keyspace_events::kString, "incrbyfloat", ctx.arg(1));
     ctx.out.bulk(text);
   });
 }

@@ -49,6 +49,7 @@ bool set_pairs(CommandContext& ctx, bool only_if_none_exists) {
   std::vector<std::string_view> command(ctx.argv);
   command[0] = "MSET";
   ctx.propagate(command);
+  for (size_t i = 1; i < ctx.argc(); i += 2) ctx.notify(keyspace_events::kString, "set", ctx.arg(i));
   return true;
 }
 

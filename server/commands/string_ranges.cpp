@@ -19,6 +19,7 @@ void append_to(CommandContext& ctx, KeySlot& slot, std::string_view tail) {
   write_at(*entry, old_length, old_length, tail);
   entry->set_encoding(StringEncoding::Raw);
   ctx.propagate_as_received();
+  ctx.notify(keyspace_events::kString, "append", ctx.arg(1));
   ctx.out.integer(static_cast<int64_t>(entry->value().size()));
 }
 
@@ -29,6 +30,7 @@ void handle_append(CommandContext& ctx) {
       // A new key holds the argument as SET would store it (OBJECT ENCODING may say "int").
       slot.set(ctx.arg(2), Entry::kNoExpiry);
       ctx.propagate_as_received();
+      ctx.notify(keyspace_events::kString, "append", ctx.arg(1));
       return ctx.out.integer(static_cast<int64_t>(ctx.arg(2).size()));
     }
     if (ctx.wrong_type(current, ValueType::String)) return;
@@ -67,6 +69,7 @@ void setrange_missing(CommandContext& ctx, KeySlot& slot, uint64_t offset, std::
   write_at(*entry, 0, offset, patch);
   entry->set_encoding(StringEncoding::Raw);
   ctx.propagate_as_received();
+  ctx.notify(keyspace_events::kString, "setrange", ctx.arg(1));
   ctx.out.integer(static_cast<int64_t>(entry->value().size()));
 }
 
@@ -81,6 +84,7 @@ void setrange_existing(CommandContext& ctx, KeySlot& slot, uint64_t offset, std:
   write_at(*entry, old_length, offset, patch);
   entry->set_encoding(StringEncoding::Raw);
   ctx.propagate_as_received();
+  ctx.notify(keyspace_events::kString, "setrange", ctx.arg(1));
   ctx.out.integer(static_cast<int64_t>(entry->value().size()));
 }
 

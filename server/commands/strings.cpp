@@ -151,6 +151,8 @@ void handle_set(CommandContext& ctx) {
     } else {
       ctx.propagate({"SET", ctx.arg(1), ctx.arg(2)});
     }
+    ctx.notify(keyspace_events::kString, "set", ctx.arg(1));
+    if (!keep && *expire_at != Entry::kNoExpiry) ctx.notify(keyspace_events::kGeneric, "expire", ctx.arg(1));
     if (!options->get) ctx.out.ok();
   });
 }
@@ -162,6 +164,8 @@ void set_with_expiry(CommandContext& ctx, bool seconds, std::string_view command
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     slot.set(ctx.arg(3), *expire_at);
     ctx.propagate({"SET", ctx.arg(1), ctx.arg(3), "PXAT", std::to_string(*expire_at)});
+    ctx.notify(keyspace_events::kString, "set", ctx.arg(1));
+    ctx.notify(keyspace_events::kGeneric, "expire", ctx.arg(1));
   });
   ctx.out.ok();
 }
@@ -174,6 +178,7 @@ void handle_setnx(CommandContext& ctx) {
     if (slot.get() != nullptr) return ctx.out.integer(0);
     slot.set(ctx.arg(2), Entry::kNoExpiry);
     ctx.propagate({"SET", ctx.arg(1), ctx.arg(2)});
+    ctx.notify(keyspace_events::kString, "set", ctx.arg(1));
     ctx.out.integer(1);
   });
 }
@@ -185,6 +190,7 @@ void handle_getset(CommandContext& ctx) {
     if (!reply_value(ctx, slot.get())) return;
     slot.set(ctx.arg(2), Entry::kNoExpiry);
     ctx.propagate({"SET", ctx.arg(1), ctx.arg(2)});
+    ctx.notify(keyspace_events::kString, "set", ctx.arg(1));
   });
 }
 
@@ -192,7 +198,10 @@ void handle_getdel(CommandContext& ctx) {
   ctx.db().write(ctx.arg(1), [&](KeySlot& slot) {
     ctx.count_lookup(slot.get());
     if (!reply_value(ctx, slot.get())) return;
-    if (slot.erase()) ctx.propagate({"DEL", ctx.arg(1)});
+    if (slot.erase()) {
+      ctx.propagate({"DEL", ctx.arg(1)});
+      ctx.notify(keyspace_events::kGeneric, "del", ctx.arg(1));
+    }
   });
 }
 
@@ -204,12 +213,15 @@ void apply_getex_expiry(CommandContext& ctx, KeySlot& slot, const ExtendedOption
   if (absolute && expire_at <= unix_time_ms()) {
     slot.erase();
     ctx.propagate({"DEL", ctx.arg(1)});
+    ctx.notify(keyspace_events::kGeneric, "del", ctx.arg(1));
   } else if (options.has_expire_time()) {
     slot.set_expiry(expire_at);
     ctx.propagate({"PEXPIREAT", ctx.arg(1), std::to_string(expire_at)});
+    ctx.notify(keyspace_events::kGeneric, "expire", ctx.arg(1));
   } else if (options.expiry == Expiry::Persist && slot.get()->has_expiry()) {
     slot.set_expiry(Entry::kNoExpiry);
     ctx.propagate({"PERSIST", ctx.arg(1)});
+    ctx.notify(keyspace_events::kGeneric, "persist", ctx.arg(1));
   }
 }
 
