@@ -61,6 +61,8 @@ bool runs_inside_multi(const CommandSpec& command) {
     if (command.name == name) return true;
   }
   return false;
+}
+
 // What a RESP2 client with subscriptions may still run (Redis's processCommand); RESP3 clients run anything,
 // since their messages arrive as push frames that cannot be mistaken for replies.
 bool allowed_while_subscribed(const CommandSpec& command, const CommandSpec* container) {
