@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -149,18 +150,25 @@ TEST_CASE("move_element: as BLMOVE and BRPOPLPUSH are served, with both shards l
 
 TEST_CASE("mpop_arguments_or_reply reads BLMPOP's arguments from its numkeys on") {
   CommandRunner redis;
-  const auto parse = [&](std::vector<std::string_view> argv, std::string& reply) {
+  // The keys are views into the waiter's arguments, which end with it: they are copied out before.
+  struct Parsed {
+    std::vector<std::string> keys;
+    pops::End end;
+    size_t count;
+  };
+  const auto parse = [&](std::vector<std::string_view> argv, std::string& reply) -> std::optional<Parsed> {
     Waiter waiter(redis, std::move(argv));
     auto arguments = pops::mpop_arguments_or_reply(waiter.ctx, 2);
     reply = waiter.reply;
-    return arguments;
+    if (!arguments) return std::nullopt;
+    return Parsed{std::vector<std::string>(arguments->keys.begin(), arguments->keys.end()), arguments->end,
+                  arguments->count};
   };
   std::string reply;
   const auto arguments = parse({"BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "3"}, reply);
   REQUIRE(arguments);
   CHECK(reply.empty());
-  CHECK(std::vector<std::string_view>(arguments->keys.begin(), arguments->keys.end()) ==
-        std::vector<std::string_view>{"a", "b"});
+  CHECK(arguments->keys == std::vector<std::string>{"a", "b"});
   CHECK(arguments->end == pops::End::Tail);
   CHECK(arguments->count == 3);
   CHECK(parse({"BLMPOP", "0", "1", "a", "left"}, reply)->count == 1);
