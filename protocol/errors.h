@@ -56,6 +56,7 @@ inline constexpr std::string_view kLimitNegative = "ERR LIMIT can't be negative"
 
 // Lists.
 inline constexpr std::string_view kIndexOutOfRange = "ERR index out of range";
+// LMPOP and ZMPOP (and their blocking forms): COUNT 0 or less.
 inline constexpr std::string_view kMpopCountNotPositive = "ERR count should be greater than 0";
 inline constexpr std::string_view kLposRankZero =
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to "
@@ -74,7 +75,6 @@ inline constexpr std::string_view kLimitNeedsByscoreOrBylex =
 inline constexpr std::string_view kWithscoresWithBylex =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 inline constexpr std::string_view kWeightNotFloat = "ERR weight value is not a float";
-inline constexpr std::string_view kCountNotAboveZero = "ERR count should be greater than 0";
 std::string at_least_one_key(std::string_view command_fullname);  // ...needed for 'zunion' command
 inline constexpr std::string_view kPackedThresholdRange =
     "ERR argument must be a memory value bigger than 1 and smaller than 4gb";

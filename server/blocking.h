@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "server/aof_log.h"
+#include "store/db_key.h"
 #include "store/ready_keys.h"
 
 namespace rc {
@@ -106,22 +107,6 @@ class BlockingRegistry : public KeyWaiters {
   std::vector<std::string> keys_waited_in(int db) override;
 
  private:
-  // A key of a database, ordered by (database, key); looked up by KeyView without copying the key.
-  struct KeyView {
-    int db;
-    std::string_view key;
-  };
-  struct KeyRef {
-    int db;
-    std::string key;
-  };
-  struct KeyOrder {
-    using is_transparent = void;
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return a.db != b.db ? a.db < b.db : std::string_view(a.key) < std::string_view(b.key);
-    }
-  };
   // Removes `client` from every queue and ends its wait in `state`; mutex_ held.
   void finish_locked(BlockedClient& client, BlockedClient::State state);
   // Takes the shards of the client's extra keys (BLMOVE's destination) without waiting; false if one is busy.

@@ -6,25 +6,10 @@
 #include <vector>
 
 #include "store/database.h"
+#include "store/db_key.h"
 
 namespace rc::watched_keys {
 namespace {
-
-struct KeyView {
-  int db;
-  std::string_view key;
-};
-struct KeyRef {
-  int db;
-  std::string key;
-};
-struct KeyOrder {
-  using is_transparent = void;
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const {
-    return a.db != b.db ? a.db < b.db : std::string_view(a.key) < std::string_view(b.key);
-  }
-};
 
 struct Watch {
   Watcher* watcher;

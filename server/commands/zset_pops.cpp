@@ -89,7 +89,7 @@ std::optional<MpopArguments> parse_mpop_arguments(CommandContext& ctx, size_t nu
     }
     const auto count = parse_int64(ctx.arg(++j));
     if (!count || *count < 1) {
-      ctx.out.error(errors::kCountNotAboveZero);
+      ctx.out.error(errors::kMpopCountNotPositive);
       return std::nullopt;
     }
     arguments.count = *count;
